@@ -1,0 +1,1 @@
+"""The v1 action protocol: parse, authenticate, rate-limit, call one service, encode."""

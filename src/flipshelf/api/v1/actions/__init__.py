@@ -1,0 +1,1 @@
+"""The v1 actions: each parses its own parameters, calls one service and shapes the answer."""

@@ -1,0 +1,32 @@
+"""Every v1 action by name, and whether it uploads a file."""
+
+from __future__ import annotations
+
+from flipshelf.api.v1.actions import collection, flipbook, stats
+from flipshelf.api.v1.call import Action, Call, Data
+from flipshelf.domain.errors import FlipshelfError
+
+
+def _not_yet(call: Call) -> Data:
+    raise FlipshelfError("uploads arrive with the documents-in work")
+
+
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        Action("collection.getCollection", collection.get_collection),
+        Action("collection.update", collection.update),
+        Action("collection.deleteCollection", collection.delete_collection),
+        Action("collection.getList", collection.get_list),
+        Action("collection.getEmbed", collection.get_embed),
+        Action("collection.deleteLogo", collection.delete_logo),
+        Action("collection.getStats", stats.collection_stats),
+        Action("user.getStats", stats.user_stats),
+        Action("flipbook.delete", flipbook.delete),
+        Action("collection.create", _not_yet, upload=True),
+        Action("flipbook.add", _not_yet, upload=True),
+        Action("collection.setLogo", _not_yet, upload=True),
+        Action("collection.setBackgroundImage", _not_yet, upload=True),
+        Action("collection.downloadHTML", _not_yet),
+    )
+}

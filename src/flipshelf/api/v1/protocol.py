@@ -1,0 +1,95 @@
+"""The order of checks of every v1 call (spec section 2), apart from HTTP and threads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flipshelf.api.v1 import signature
+from flipshelf.api.v1.call import Action
+from flipshelf.api.v1.envelope import CALLBACK, Encoding, Format
+from flipshelf.api.v1.params import Params
+from flipshelf.domain.accounts import Account
+from flipshelf.domain.errors import BadRequest, InvalidAction, InvalidSignature, MissingParameter
+
+MANDATORY = ("apiKey", "signature", "action")
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How the request arrived: what the verb rules look at."""
+
+    method: str
+    multipart: bool
+    urlencoded: bool
+    file_parts: int = 0
+
+
+def encoding_of(params: Params) -> Encoding:
+    """The format answers are written in; JSON until the request's choice is known to be valid."""
+    wanted = params.get("format") or "json"
+    try:
+        chosen = Format(wanted)
+    except ValueError:
+        return Encoding()
+    callback = params.get("callback") or ""
+    if chosen is Format.JSONP and not CALLBACK.fullmatch(callback):
+        return Encoding()
+    return Encoding(chosen, callback)
+
+
+def check_mandatory(params: Params) -> tuple[str, str, str]:
+    missing = [name for name in MANDATORY if params.present(name) is None]
+    if missing:
+        raise MissingParameter(f"missing {', '.join(missing)}")
+    return params.values["apiKey"], params.values["signature"], params.values["action"]
+
+
+def find_action(actions: dict[str, Action], name: str) -> Action:
+    action = actions.get(name)
+    if action is None:
+        raise InvalidAction(f"unknown action {name[:60]!r}")
+    return action
+
+
+def check_verb(action: Action, transport: Transport, lenient: bool) -> None:
+    if action.upload:
+        if transport.method != "POST" or not transport.multipart:
+            raise BadRequest(f"{action.name} needs POST multipart/form-data")
+        return
+    if transport.method == "GET":
+        return
+    if transport.method == "POST" and lenient and (transport.multipart or transport.urlencoded):
+        return
+    raise BadRequest(f"{action.name} needs GET")
+
+
+def check_well_formed(params: Params) -> None:
+    if params.problems:
+        raise BadRequest(params.problems[0])
+    wanted = params.get("format")
+    if wanted is not None and wanted not in {f.value for f in Format}:
+        raise BadRequest("format must be json, jsonp or xml")
+    if wanted == Format.JSONP.value:
+        callback = params.present("callback")
+        if callback is None:
+            raise MissingParameter("jsonp needs a callback")
+        if not CALLBACK.fullmatch(callback):
+            raise BadRequest("callback is not a valid JavaScript name")
+
+
+def check_signature(secret: str, params: Params, given: str) -> None:
+    if not signature.verify(secret, params.values, given):
+        raise InvalidSignature("signature does not match")
+
+
+def check_freshness(account: Account, params: Params, now: datetime, window: int) -> str | None:
+    """Strict-mode keys also sign `timestamp` and `nonce`; answers the nonce to remember."""
+    if not account.strict:
+        return None
+    stamp, nonce = params.present("timestamp"), params.present("nonce")
+    if stamp is None or nonce is None or not stamp.isascii() or not stamp.isdigit():
+        raise InvalidSignature("strict keys must sign timestamp and nonce")
+    if abs(now.timestamp() - int(stamp)) > window or len(nonce) > 64:
+        raise InvalidSignature("timestamp outside the accepted window")
+    return nonce

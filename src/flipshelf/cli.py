@@ -1,0 +1,157 @@
+"""The command line: serve, migrate and accounts. Every command is scriptable (`--json`)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flipshelf.app import Runtime, build_runtime
+from flipshelf.db.migrate import upgrade
+from flipshelf.domain.errors import FlipshelfError
+from flipshelf.logging import configure
+from flipshelf.services import accounts
+from flipshelf.settings import Settings
+
+cli = typer.Typer(help="flipshelf: a self-hosted flipbook server.", no_args_is_help=True)
+accounts_cli = typer.Typer(help="Manage accounts and their API key pairs.", no_args_is_help=True)
+cli.add_typer(accounts_cli, name="accounts")
+out = Console()
+err = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _runtime(settings: Settings | None = None) -> Runtime:
+    settings = settings or Settings()
+    configure(settings.log_format, settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url())
+    return build_runtime(settings)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = Settings()
+    upgrade(settings.resolved_database_url())
+    out.print(f"database ready: {settings.resolved_database_url()}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (FLIPSHELF_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (FLIPSHELF_PORT).")] = None,
+) -> None:
+    """Migrate, make a first account if there is none, and serve the API."""
+    import uvicorn
+
+    if host:
+        os.environ["FLIPSHELF_HOST"] = host
+    if port:
+        os.environ["FLIPSHELF_PORT"] = str(port)
+    settings = Settings()
+    runtime = _runtime(settings)
+    if runtime.ports.accounts.count_active() == 0:
+        _, pair = accounts.create(runtime.ports, runtime.box, "default")
+        out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
+        out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
+    runtime.db.dispose()
+    out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")
+    uvicorn.run(
+        "flipshelf.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )
+
+
+@accounts_cli.command("create")
+def accounts_create(name: str, as_json: JsonFlag = False) -> None:
+    """Create an account and print its apiKey and secret (the secret is shown only now)."""
+    runtime = _runtime()
+    try:
+        _, pair = accounts.create(runtime.ports, runtime.box, name)
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps({"apiKey": pair.api_key, "secret": pair.secret}))
+    else:
+        out.print(f"apiKey: {pair.api_key}\nsecret: {pair.secret}")
+
+
+@accounts_cli.command("list")
+def accounts_list(as_json: JsonFlag = False) -> None:
+    """List accounts (never their secrets)."""
+    rows = _runtime().ports.accounts.all()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "name": a.name,
+                        "apiKey": a.api_key,
+                        "createdAt": a.created_at.isoformat(),
+                        "revoked": not a.is_active,
+                        "strict": a.strict,
+                    }
+                    for a in rows
+                ]
+            )
+        )
+        return
+    table = Table("name", "apiKey", "created", "state")
+    for a in rows:
+        table.add_row(
+            a.name, a.api_key, f"{a.created_at:%Y-%m-%d}", "active" if a.is_active else "revoked"
+        )
+    out.print(table)
+
+
+@accounts_cli.command("revoke")
+def accounts_revoke(api_key: str) -> None:
+    """Revoke an apiKey: its calls answer 41 from now on."""
+    runtime = _runtime()
+    try:
+        accounts.revoke(runtime.ports, api_key)
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
+    out.print(f"revoked {api_key}")
+
+
+@accounts_cli.command("rotate-secret")
+def accounts_rotate(api_key: str, as_json: JsonFlag = False) -> None:
+    """Give an apiKey a new secret; the old one stops working at once."""
+    runtime = _runtime()
+    try:
+        pair = accounts.rotate_secret(runtime.ports, runtime.box, api_key)
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps({"apiKey": pair.api_key, "secret": pair.secret}))
+    else:
+        out.print(f"apiKey: {pair.api_key}\nsecret: {pair.secret}")
+
+
+@accounts_cli.command("strict")
+def accounts_strict(
+    api_key: str, off: Annotated[bool, typer.Option("--off", help="Leave strict mode.")] = False
+) -> None:
+    """Require signed `timestamp` and `nonce` from this key (replays answer 44)."""
+    if not _runtime().ports.accounts.set_strict(api_key, not off):
+        raise _fail("no account has this apiKey")
+    out.print(f"strict mode {'off' if off else 'on'} for {api_key}")
+
+
+def main() -> None:
+    cli()

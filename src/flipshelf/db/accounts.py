@@ -1,0 +1,82 @@
+"""Queries on accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from flipshelf.db.database import Database
+from flipshelf.db.schema import accounts
+from flipshelf.domain.accounts import Account
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        id=row.id,
+        name=row.name,
+        api_key=row.api_key,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        strict=row.strict,
+    )
+
+
+class SqlAccounts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def create(self, name: str, api_key: str, secret_enc: bytes, now: datetime) -> Account:
+        with self._db.write() as conn:
+            new_id = conn.execute(
+                insert(accounts).values(
+                    name=name, api_key=api_key, secret_enc=secret_enc, strict=False, created_at=now
+                )
+            ).inserted_primary_key
+            assert new_id is not None
+            row = conn.execute(select(accounts).where(accounts.c.id == new_id[0])).one()
+        return _account(row)
+
+    def by_api_key(self, api_key: str) -> tuple[Account, bytes] | None:
+        """The account and its encrypted secret, revoked or not."""
+        with self._db.read() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.api_key == api_key)).first()
+        return None if row is None else (_account(row), row.secret_enc)
+
+    def all(self) -> list[Account]:
+        with self._db.read() as conn:
+            rows = conn.execute(select(accounts).order_by(accounts.c.id)).all()
+        return [_account(row) for row in rows]
+
+    def count_active(self) -> int:
+        with self._db.read() as conn:
+            query = (
+                select(func.count()).select_from(accounts).where(accounts.c.revoked_at.is_(None))
+            )
+            return int(conn.execute(query).scalar_one())
+
+    def revoke(self, api_key: str, now: datetime) -> bool:
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(accounts)
+                .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return result.rowcount == 1
+
+    def replace_secret(self, api_key: str, secret_enc: bytes) -> bool:
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(accounts)
+                .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_(None))
+                .values(secret_enc=secret_enc)
+            )
+        return result.rowcount == 1
+
+    def set_strict(self, api_key: str, strict: bool) -> bool:
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(accounts).where(accounts.c.api_key == api_key).values(strict=strict)
+            )
+        return result.rowcount == 1

@@ -1,0 +1,311 @@
+"""Queries on collections and their flipbooks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
+
+from flipshelf.db.database import Database
+from flipshelf.db.schema import collections, flipbooks
+from flipshelf.domain.collections import (
+    Collection,
+    CollectionChanges,
+    CollectionStatus,
+    ConvertStatus,
+    Flipbook,
+)
+from flipshelf.domain.errors import BadRequest, CollectionProcessing, LastFlipbook
+from flipshelf.domain.listing import ListQuery, OrderBy, OrderMode
+
+
+def _flipbook(row: Any) -> Flipbook:
+    return Flipbook(
+        id=row.id,
+        hash=row.hash,
+        collection_id=row.collection_id,
+        position=row.position,
+        title=row.title,
+        extension=row.extension,
+        convert_status=ConvertStatus(row.convert_status),
+        convert_error=row.convert_error,
+        page_count=row.page_count,
+        pages_ready=row.pages_ready,
+        created_at=row.created_at,
+    )
+
+
+def _collection(row: Any, items: Iterable[Flipbook] = ()) -> Collection:
+    return Collection(
+        id=row.id,
+        hash=row.hash,
+        account_id=row.account_id,
+        title=row.title,
+        description=row.description,
+        status=CollectionStatus(row.status),
+        width=row.width,
+        height=row.height,
+        logo_key=row.logo_key,
+        background_key=row.background_key,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        deleted_at=row.deleted_at,
+        items=tuple(items),
+    )
+
+
+def _items_of(conn: Connection, collection_ids: list[int]) -> dict[int, list[Flipbook]]:
+    found: dict[int, list[Flipbook]] = defaultdict(list)
+    if not collection_ids:
+        return found
+    rows = conn.execute(
+        select(flipbooks)
+        .where(flipbooks.c.collection_id.in_(collection_ids))
+        .order_by(flipbooks.c.collection_id, flipbooks.c.position)
+    )
+    for row in rows:
+        found[row.collection_id].append(_flipbook(row))
+    return found
+
+
+def _load(conn: Connection, collection_id: int) -> Collection:
+    row = conn.execute(select(collections).where(collections.c.id == collection_id)).one()
+    return _collection(row, _items_of(conn, [collection_id])[collection_id])
+
+
+def _bump(collection_id: int, now: datetime, **values: Any) -> Any:
+    """Every change bumps the version: packages and caches key on it."""
+    return (
+        update(collections)
+        .where(collections.c.id == collection_id)
+        .values(version=collections.c.version + 1, updated_at=now, **values)
+    )
+
+
+def _refuse_while_processing(conn: Connection, collection_id: int) -> None:
+    busy = conn.execute(
+        select(func.count())
+        .select_from(flipbooks)
+        .where(
+            flipbooks.c.collection_id == collection_id,
+            flipbooks.c.convert_status == ConvertStatus.PROCESSING.value,
+        )
+    ).scalar_one()
+    if busy:
+        raise CollectionProcessing("an item of the collection is converting")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _filtered(account_id: int, query: ListQuery) -> Select[Any]:
+    chosen = select(collections).where(
+        collections.c.account_id == account_id, collections.c.deleted_at.is_(None)
+    )
+    if query.status is not None:
+        chosen = chosen.where(collections.c.status == query.status.value)
+    if query.text:
+        pattern = f"%{_escape_like(query.text.lower())}%"
+        chosen = chosen.where(
+            or_(
+                func.lower(collections.c.title).like(pattern, escape="\\"),
+                func.lower(collections.c.description).like(pattern, escape="\\"),
+            )
+        )
+    return chosen
+
+
+def _ordered(chosen: Select[Any], query: ListQuery) -> Select[Any]:
+    key = (
+        func.lower(collections.c.title)
+        if query.order_by is OrderBy.TITLE
+        else collections.c.created_at
+    )
+    if query.order_mode is OrderMode.DESC:
+        return chosen.order_by(key.desc(), collections.c.id.desc())
+    return chosen.order_by(key.asc(), collections.c.id.asc())
+
+
+class SqlCollections:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def get(self, collection_hash: str) -> Collection | None:
+        """The collection with its items, deleted or not."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                select(collections).where(collections.c.hash == collection_hash)
+            ).first()
+            if row is None:
+                return None
+            return _collection(row, _items_of(conn, [row.id])[row.id])
+
+    def add(
+        self,
+        *,
+        collection_hash: str,
+        account_id: int,
+        title: str,
+        description: str,
+        status: CollectionStatus,
+        width: int,
+        height: int,
+        now: datetime,
+    ) -> Collection:
+        with self._db.write() as conn:
+            new_id = conn.execute(
+                insert(collections).values(
+                    hash=collection_hash,
+                    account_id=account_id,
+                    title=title,
+                    description=description,
+                    status=status.value,
+                    width=width,
+                    height=height,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+            ).inserted_primary_key
+            assert new_id is not None
+            return _load(conn, new_id[0])
+
+    def add_flipbook(
+        self,
+        *,
+        collection_id: int,
+        flipbook_hash: str,
+        title: str,
+        extension: str,
+        now: datetime,
+        source_key: str | None = None,
+        status: ConvertStatus = ConvertStatus.PROCESSING,
+        page_count: int | None = None,
+    ) -> Collection:
+        with self._db.write() as conn:
+            last = conn.execute(
+                select(func.max(flipbooks.c.position)).where(
+                    flipbooks.c.collection_id == collection_id
+                )
+            ).scalar_one()
+            conn.execute(
+                insert(flipbooks).values(
+                    hash=flipbook_hash,
+                    collection_id=collection_id,
+                    position=(last or 0) + 1,
+                    title=title,
+                    extension=extension,
+                    convert_status=status.value,
+                    page_count=page_count,
+                    pages_ready=page_count
+                    if status is ConvertStatus.COMPLETE and page_count
+                    else 0,
+                    source_key=source_key,
+                    attempts=0,
+                    created_at=now,
+                )
+            )
+            conn.execute(_bump(collection_id, now))
+            return _load(conn, collection_id)
+
+    def set_convert_status(
+        self,
+        flipbook_hash: str,
+        status: ConvertStatus,
+        *,
+        now: datetime,
+        page_count: int | None = None,
+        pages_ready: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"convert_status": status.value, "convert_error": error}
+        if page_count is not None:
+            values["page_count"] = page_count
+        if pages_ready is not None:
+            values["pages_ready"] = pages_ready
+        with self._db.write() as conn:
+            collection_id = conn.execute(
+                update(flipbooks)
+                .where(flipbooks.c.hash == flipbook_hash)
+                .values(**values)
+                .returning(flipbooks.c.collection_id)
+            ).scalar_one()
+            conn.execute(_bump(collection_id, now))
+
+    def update(self, collection_id: int, changes: CollectionChanges, now: datetime) -> Collection:
+        values: dict[str, Any] = {}
+        for column, value in (
+            ("title", changes.title),
+            ("description", changes.description),
+            ("width", changes.width),
+            ("height", changes.height),
+            ("status", changes.status.value if changes.status else None),
+        ):
+            if value is not None:
+                values[column] = value
+        with self._db.write() as conn:
+            _refuse_while_processing(conn, collection_id)
+            if values:
+                conn.execute(_bump(collection_id, now, **values))
+            return _load(conn, collection_id)
+
+    def mark_deleted(self, collection_id: int, now: datetime) -> None:
+        with self._db.write() as conn:
+            conn.execute(_bump(collection_id, now, deleted_at=now))
+
+    def replace_logo(
+        self, collection_id: int, key: str | None, now: datetime
+    ) -> tuple[Collection, str | None]:
+        """Sets (or clears) the logo; answers the collection and the key it replaced."""
+        return self._replace_file("logo_key", collection_id, key, now)
+
+    def replace_background(
+        self, collection_id: int, key: str | None, now: datetime
+    ) -> tuple[Collection, str | None]:
+        return self._replace_file("background_key", collection_id, key, now)
+
+    def _replace_file(
+        self, column: str, collection_id: int, key: str | None, now: datetime
+    ) -> tuple[Collection, str | None]:
+        with self._db.write() as conn:
+            old = conn.execute(
+                select(collections.c[column]).where(collections.c.id == collection_id)
+            ).scalar_one()
+            if old != key:
+                conn.execute(_bump(collection_id, now, **{column: key}))
+            return _load(conn, collection_id), old
+
+    def delete_flipbook(self, collection_id: int, flipbook_hash: str, now: datetime) -> Flipbook:
+        """Removes one item; never the last one (37). Answers the removed item."""
+        with self._db.write() as conn:
+            items = _items_of(conn, [collection_id])[collection_id]
+            target = next((item for item in items if item.hash == flipbook_hash), None)
+            if target is None:
+                raise BadRequest("no such flipbook in this collection")
+            if len(items) == 1:
+                raise LastFlipbook("the last flipbook of a collection cannot be deleted")
+            conn.execute(delete(flipbooks).where(flipbooks.c.id == target.id))
+            conn.execute(_bump(collection_id, now))
+            return target
+
+    def search(self, account_id: int, query: ListQuery) -> tuple[int, list[Collection]]:
+        chosen = _filtered(account_id, query)
+        with self._db.read() as conn:
+            total = conn.execute(select(func.count()).select_from(chosen.subquery())).scalar_one()
+            rows = conn.execute(
+                _ordered(chosen, query).offset(query.offset).limit(query.limit)
+            ).all()
+            items = _items_of(conn, [row.id for row in rows])
+        return int(total), [_collection(row, items[row.id]) for row in rows]
+
+    def ids_of_account(self, account_id: int) -> list[int]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(collections.c.id).where(collections.c.account_id == account_id)
+            )
+            return [row.id for row in rows]

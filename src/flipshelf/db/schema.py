@@ -1,0 +1,121 @@
+"""The schema, in SQLAlchemy Core. Migrations in `migrations/versions` must produce exactly this."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from flipshelf.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("api_key", String(64), nullable=False, unique=True),
+    # AES-GCM ciphertext of the secret under the server key: a dump holds no plaintext secret.
+    Column("secret_enc", LargeBinary, nullable=False),
+    Column("strict", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hash", String(16), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("title", String(255), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("logo_key", String(255), nullable=True),
+    Column("background_key", String(255), nullable=True),
+    # Bumped on every change: packages and caches are keyed on it.
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # Deleted collections keep their row so their hash answers 43, never 46, afterwards.
+    Column("deleted_at", UTCDateTime, nullable=True),
+    Index("ix_collections_account_created", "account_id", "created_at"),
+)
+
+flipbooks = Table(
+    "flipbooks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hash", String(40), nullable=False, unique=True),
+    Column("collection_id", Integer, ForeignKey("collections.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("title", String(255), nullable=False, default=""),
+    Column("extension", String(8), nullable=False),
+    Column("convert_status", String(16), nullable=False),
+    Column("convert_error", String(255), nullable=True),
+    Column("page_count", Integer, nullable=True),
+    Column("pages_ready", Integer, nullable=False, default=0),
+    Column("source_key", String(255), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_flipbooks_collection_position", "collection_id", "position"),
+)
+
+upload_counters = Table(
+    "upload_counters",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("used", Integer, nullable=False, default=0),
+)
+
+stats_days = Table(
+    "stats_days",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("impressions", Integer, nullable=False, default=0),
+    Column("views", Integer, nullable=False, default=0),
+    Column("time_spent", Integer, nullable=False, default=0),
+    Column("downloads", Integer, nullable=False, default=0),
+)
+
+page_stats_days = Table(
+    "page_stats_days",
+    metadata,
+    Column("collection_id", Integer, ForeignKey("collections.id"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("page", Integer, primary_key=True),
+    Column("views", Integer, nullable=False, default=0),
+    Column("time_spent", Integer, nullable=False, default=0),
+    Column("clicks", Integer, nullable=False, default=0),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen_at", UTCDateTime, nullable=False),
+)

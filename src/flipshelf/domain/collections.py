@@ -1,0 +1,124 @@
+"""Collections and flipbooks (spec section 5): their states and the rules on their fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from flipshelf.domain.errors import BadRequest
+
+DEFAULT_WIDTH = 650
+DEFAULT_HEIGHT = 385
+MAX_DIMENSION = 10_000
+MAX_TITLE_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 5_000
+
+
+class CollectionStatus(StrEnum):
+    PUBLISHED = "published"
+    UNLISTED = "unlisted"
+    EDITABLE = "editable"
+    PRIVATE = "private"
+
+
+class ConvertStatus(StrEnum):
+    PROCESSING = "PROCESSING"
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class Flipbook:
+    id: int
+    hash: str
+    collection_id: int
+    position: int
+    title: str
+    extension: str
+    convert_status: ConvertStatus
+    convert_error: str | None
+    page_count: int | None
+    pages_ready: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: int
+    hash: str
+    account_id: int
+    title: str
+    description: str
+    status: CollectionStatus
+    width: int
+    height: int
+    logo_key: str | None
+    background_key: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    items: tuple[Flipbook, ...] = field(default=())
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def is_processing(self) -> bool:
+        """A collection is processing while any of its items converts (spec section 5)."""
+        return any(item.convert_status is ConvertStatus.PROCESSING for item in self.items)
+
+    def item(self, flipbook_hash: str) -> Flipbook | None:
+        return next((item for item in self.items if item.hash == flipbook_hash), None)
+
+
+@dataclass(frozen=True)
+class CollectionChanges:
+    """What `collection.update` may change; None means "leave as it is"."""
+
+    title: str | None = None
+    description: str | None = None
+    status: CollectionStatus | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return all(value is None for value in vars(self).values())
+
+
+def parse_collection_status(value: str) -> CollectionStatus:
+    """Input accepts `public` as a synonym of `published` (spec section 5)."""
+    normalized = value.strip().lower()
+    if normalized == "public":
+        return CollectionStatus.PUBLISHED
+    try:
+        return CollectionStatus(normalized)
+    except ValueError:
+        raise BadRequest(f"unknown collectionStatus {value!r}") from None
+
+
+def parse_dimension(name: str, value: str) -> int:
+    """Widths and heights are whole pixels from 1 to MAX_DIMENSION."""
+    text = value.strip()
+    if not text.isdigit() or not text.isascii():
+        raise BadRequest(f"{name} must be a positive whole number")
+    number = int(text)
+    if not 1 <= number <= MAX_DIMENSION:
+        raise BadRequest(f"{name} must be between 1 and {MAX_DIMENSION}")
+    return number
+
+
+def parse_title(value: str) -> str:
+    title = value.strip()
+    if len(title) > MAX_TITLE_LENGTH:
+        raise BadRequest(f"title longer than {MAX_TITLE_LENGTH} characters")
+    return title
+
+
+def parse_description(value: str) -> str:
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise BadRequest(f"description longer than {MAX_DESCRIPTION_LENGTH} characters")
+    return value

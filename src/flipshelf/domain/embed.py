@@ -1,0 +1,61 @@
+"""The embed code of `collection.getEmbed`: an iframe pointing at the public widget URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from flipshelf.domain.errors import BadRequest
+
+
+@dataclass(frozen=True)
+class EmbedOptions:
+    https: bool
+    responsive: bool
+    start_page: int
+    start_book: int
+    width: int
+    height: int
+
+
+def parse_flag(name: str, value: str | None) -> bool:
+    if value is None or value == "":
+        return False
+    lowered = value.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise BadRequest(f"{name} must be true or false")
+
+
+def parse_position(name: str, value: str | None) -> int:
+    """Start page and start book count from 1."""
+    if value is None or value == "":
+        return 1
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        raise BadRequest(f"{name} must be a whole number >= 1")
+    return int(value)
+
+
+def widget_url(base: str, collection_hash: str, options: EmbedOptions) -> str:
+    parts = urlsplit(f"{base.rstrip('/')}/{collection_hash}")
+    scheme = "https" if options.https else parts.scheme
+    query = urlencode({"startBook": options.start_book, "startPage": options.start_page})
+    return urlunsplit((scheme, parts.netloc, parts.path, query, ""))
+
+
+def embed_code(base: str, collection_hash: str, options: EmbedOptions) -> str:
+    src = escape(widget_url(base, collection_hash, options), quote=True)
+    common = 'frameborder="0" allowfullscreen="true" allow="fullscreen" title="Flipbook"'
+    if options.responsive:
+        ratio = round(options.height / options.width * 100, 4)
+        return (
+            f'<div style="position:relative;width:100%;height:0;padding-bottom:{ratio}%">'
+            f'<iframe src="{src}" style="position:absolute;top:0;left:0;width:100%;height:100%" '
+            f"{common}></iframe></div>"
+        )
+    return (
+        f'<iframe src="{src}" width="{options.width}" height="{options.height}" {common}></iframe>'
+    )

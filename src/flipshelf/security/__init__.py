@@ -1,0 +1,1 @@
+"""The server key and what it protects: secrets at rest and signed links."""

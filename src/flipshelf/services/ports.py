@@ -1,0 +1,114 @@
+"""The seams between use cases and the outside: databases, files, clocks.
+
+Each Protocol has a SQL (or real) implementation and tests may pass fakes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from flipshelf.domain.accounts import Account
+from flipshelf.domain.collections import (
+    Collection,
+    CollectionChanges,
+    CollectionStatus,
+    ConvertStatus,
+    Flipbook,
+)
+from flipshelf.domain.listing import ListQuery
+from flipshelf.domain.stats import DateRange, Totals
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class Accounts(Protocol):
+    def create(self, name: str, api_key: str, secret_enc: bytes, now: datetime) -> Account: ...
+    def by_api_key(self, api_key: str) -> tuple[Account, bytes] | None: ...
+    def all(self) -> list[Account]: ...
+    def count_active(self) -> int: ...
+    def revoke(self, api_key: str, now: datetime) -> bool: ...
+    def replace_secret(self, api_key: str, secret_enc: bytes) -> bool: ...
+    def set_strict(self, api_key: str, strict: bool) -> bool: ...
+
+
+class Collections(Protocol):
+    def get(self, collection_hash: str) -> Collection | None: ...
+    def add(
+        self,
+        *,
+        collection_hash: str,
+        account_id: int,
+        title: str,
+        description: str,
+        status: CollectionStatus,
+        width: int,
+        height: int,
+        now: datetime,
+    ) -> Collection: ...
+    def add_flipbook(
+        self,
+        *,
+        collection_id: int,
+        flipbook_hash: str,
+        title: str,
+        extension: str,
+        now: datetime,
+        source_key: str | None = None,
+        status: ConvertStatus = ConvertStatus.PROCESSING,
+        page_count: int | None = None,
+    ) -> Collection: ...
+    def update(
+        self, collection_id: int, changes: CollectionChanges, now: datetime
+    ) -> Collection: ...
+    def mark_deleted(self, collection_id: int, now: datetime) -> None: ...
+    def replace_logo(
+        self, collection_id: int, key: str | None, now: datetime
+    ) -> tuple[Collection, str | None]: ...
+    def replace_background(
+        self, collection_id: int, key: str | None, now: datetime
+    ) -> tuple[Collection, str | None]: ...
+    def delete_flipbook(
+        self, collection_id: int, flipbook_hash: str, now: datetime
+    ) -> Flipbook: ...
+    def search(self, account_id: int, query: ListQuery) -> tuple[int, list[Collection]]: ...
+    def ids_of_account(self, account_id: int) -> list[int]: ...
+
+
+class Stats(Protocol):
+    def totals(self, collection_ids: list[int], days: DateRange, with_pages: bool) -> Totals: ...
+
+
+class Quota(Protocol):
+    def used(self, account_id: int, month: str) -> int: ...
+    def charge(self, account_id: int, month: str, limit: int) -> bool: ...
+    def refund(self, account_id: int, month: str) -> None: ...
+
+
+class Nonces(Protocol):
+    def remember(self, account_id: int, nonce: str, now: datetime) -> bool: ...
+
+
+class FileStore(Protocol):
+    """Stored files by key. Later issues add put/get; deleting is what the foundation needs."""
+
+    def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Ports:
+    accounts: Accounts
+    collections: Collections
+    stats: Stats
+    quota: Quota
+    nonces: Nonces
+    files: FileStore
+    clock: Clock

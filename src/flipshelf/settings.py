@@ -1,0 +1,116 @@
+"""Every setting of flipshelf: its default (good for one machine) and its help text.
+
+Read once at start-up from ``FLIPSHELF_*`` environment variables; `docs/configuration.md` lists the
+same fields and a test fails when the two disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The one settings object. Field descriptions are the help texts shown in the docs."""
+
+    model_config = SettingsConfigDict(env_prefix="FLIPSHELF_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Directory holding the SQLite database, stored files and the server key.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `flipshelf serve` listens on.")
+    port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `flipshelf serve` listens on."
+    )
+    database_url: str = Field(
+        default="",
+        description=(
+            "SQLAlchemy URL of the metadata database. Empty: a SQLite file `flipshelf.db` in the "
+            "data directory. For PostgreSQL: `postgresql+psycopg://user:pass@host/db`."
+        ),
+    )
+    server_key: str = Field(
+        default="",
+        description=(
+            "Base64 key (32 bytes) that encrypts API secrets at rest and signs links. Empty: "
+            "generated into `server.key` in the data directory on first start. Every API process "
+            "of one installation needs the same key."
+        ),
+    )
+    public_url: str = Field(
+        default="",
+        description=(
+            "Public base URL of the server as readers reach it (e.g. `https://books.example.com`), "
+            "used in embed codes and file URLs. Empty: `http://HOST:PORT`."
+        ),
+    )
+    maintenance: bool = Field(
+        default=False, description="Answer every API call with code 22 (maintenance mode)."
+    )
+    lenient_verbs: bool = Field(
+        default=False,
+        description=(
+            "Accept POST (urlencoded or multipart) for non-upload actions, for clients that send "
+            "every call as POST."
+        ),
+    )
+    rate_per_second: int = Field(
+        default=5, ge=1, description="API requests per second per key (moving window; code 31)."
+    )
+    rate_per_minute: int = Field(
+        default=60, ge=1, description="API requests per minute per key (moving window; code 32)."
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description=(
+            "Where rate-limit windows live: `memory://` (one API process) or a Redis URL such as "
+            "`redis://127.0.0.1:6379/0` (shared by many API processes)."
+        ),
+    )
+    uploads_per_month: int = Field(
+        default=1000,
+        ge=0,
+        description="Successful uploads per calendar month per account (code 33).",
+    )
+    max_upload_bytes: int = Field(
+        default=500 * 1024 * 1024,
+        ge=1,
+        description="Largest accepted upload or fetched fileUrl (code 34).",
+    )
+    max_pages: int = Field(default=1000, ge=1, description="Most pages per document (code 35).")
+    strict_signature_window_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="For keys in strict mode: how far `timestamp` may be from the server clock.",
+    )
+    log_format: str = Field(
+        default="console", description="`console` for people, `json` for log collectors."
+    )
+    log_level: str = Field(
+        default="info", description="Lowest level logged: debug, info, warning, error."
+    )
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in ("console", "json"):
+            raise ValueError("log_format must be 'console' or 'json'")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'flipshelf.db').resolve()}"
+
+    def resolved_public_url(self) -> str:
+        """The base URL readers use, defaulting to the listening address."""
+        return self.public_url or f"http://{self.host}:{self.port}"

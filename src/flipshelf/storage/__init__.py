@@ -1,0 +1,1 @@
+"""The file-store port's backends."""

@@ -1,0 +1,1 @@
+"""Public pages: the player, reader events, signed downloads, static assets."""

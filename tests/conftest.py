@@ -1,0 +1,97 @@
+"""Fixtures: a runtime per test on every configured database, an app and a signed client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from starlette.testclient import TestClient
+
+from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.db.migrate import upgrade
+from flipshelf.settings import Settings
+from tests.support import FixedClock, Tenant, new_tenant, signed
+
+POSTGRES_URL = os.environ.get("FLIPSHELF_TEST_POSTGRES_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _postgres_database() -> str:
+    """A fresh database per test on the test server, so tests never see each other's rows."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return _postgres_database()
+    return f"sqlite:///{tmp_path / 'flipshelf.db'}"
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "public_url": "http://books.test",
+        "rate_per_second": 10_000,
+        "rate_per_minute": 100_000,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+    upgrade(settings.resolved_database_url())
+    built = build_runtime(settings, clock=clock)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def tenant(runtime: Runtime) -> Tenant:
+    return new_tenant(runtime)
+
+
+class Api:
+    """Signs and sends v1 calls the way a client library does."""
+
+    def __init__(self, client: TestClient, tenant: Tenant) -> None:
+        self.client, self.tenant = client, tenant
+
+    def get(self, action: str, **params: Any) -> dict[str, Any]:
+        response = self.client.get("/v1/", params=signed(self.tenant.pair, action, **params))
+        assert response.status_code == 200
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+def api(client: TestClient, tenant: Tenant) -> Api:
+    return Api(client, tenant)

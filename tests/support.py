@@ -1,0 +1,79 @@
+"""Helpers shared by the tests: signing calls, a clock the test controls, seeding data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flipshelf.api.v1.signature import sign
+from flipshelf.app import Runtime
+from flipshelf.domain.accounts import Account, KeyPair
+from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
+from flipshelf.domain.hashes import new_collection_hash, new_flipbook_hash
+from flipshelf.services import accounts
+
+
+@dataclass
+class FixedClock:
+    moment: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+def signed(pair: KeyPair, action: str, **params: Any) -> dict[str, str]:
+    values = {"action": action, "apiKey": pair.api_key, **{k: str(v) for k, v in params.items()}}
+    values["signature"] = sign(pair.secret, values)
+    return values
+
+
+@dataclass
+class Tenant:
+    """An account with its key pair, as a client holds it."""
+
+    account: Account
+    pair: KeyPair
+
+
+def new_tenant(runtime: Runtime, name: str = "tester") -> Tenant:
+    account, pair = accounts.create(runtime.ports, runtime.box, name)
+    return Tenant(account, pair)
+
+
+def seed_collection(
+    runtime: Runtime,
+    tenant: Tenant,
+    *,
+    title: str = "Spring catalogue",
+    description: str = "",
+    status: CollectionStatus = CollectionStatus.PUBLISHED,
+    items: tuple[ConvertStatus, ...] = (ConvertStatus.COMPLETE,),
+    now: datetime | None = None,
+) -> Collection:
+    """A collection made through the services, as tests may do until uploads exist."""
+    ports = runtime.ports
+    collection = ports.collections.add(
+        collection_hash=new_collection_hash(),
+        account_id=tenant.account.id,
+        title=title,
+        description=description,
+        status=status,
+        width=650,
+        height=385,
+        now=now or ports.clock.now(),
+    )
+    for position, state in enumerate(items, start=1):
+        collection = ports.collections.add_flipbook(
+            collection_id=collection.id,
+            flipbook_hash=new_flipbook_hash(),
+            title=f"book {position}",
+            extension="pdf",
+            now=now or ports.clock.now(),
+            status=state,
+            page_count=12 if state is ConvertStatus.COMPLETE else None,
+        )
+    return collection
