@@ -101,7 +101,9 @@ def test_parameter_in_query_and_body_answers_40(client: TestClient, runtime: Run
     tenant = new_tenant(runtime)
     params = signed(tenant.pair, "collection.create")
     response = client.post(
-        "/v1/", params={"apiKey": tenant.pair.api_key}, files={"file": ("a.pdf", b"%PDF-")},
+        "/v1/",
+        params={"apiKey": tenant.pair.api_key},
+        files={"file": ("a.pdf", b"%PDF-")},
         data=params,
     )
     assert response.json()["code"] == 40
@@ -127,8 +129,12 @@ def test_tab_and_newline_are_allowed(client: TestClient, tenant: Tenant, runtime
 
 
 def test_upload_action_by_get_answers_40(client: TestClient, tenant: Tenant) -> None:
-    for action in ("collection.create", "flipbook.add", "collection.setLogo",
-                   "collection.setBackgroundImage"):
+    for action in (
+        "collection.create",
+        "flipbook.add",
+        "collection.setLogo",
+        "collection.setBackgroundImage",
+    ):
         assert client.get("/v1/", params=signed(tenant.pair, action)).json()["code"] == 40
 
 
@@ -150,9 +156,10 @@ def test_lenient_verbs_accept_post(tmp_path: Path, database_url: str) -> None:
     with TestClient(create_app(runtime)) as client:
         params = signed(tenant.pair, "user.getStats")
         assert client.post("/v1/", data=params).json()["code"] == 20
-        assert client.post("/v1/", files={k: (None, v) for k, v in params.items()}).json()[
-            "code"
-        ] == 20
+        assert (
+            client.post("/v1/", files={k: (None, v) for k, v in params.items()}).json()["code"]
+            == 20
+        )
         assert client.put("/v1/", data=params).status_code == 405
     runtime.db.dispose()
 
@@ -210,7 +217,10 @@ def test_json_content_type(client: TestClient, tenant: Tenant) -> None:
 
 
 def test_unexpected_error_answers_50_without_a_trace(
-    client: TestClient, tenant: Tenant, runtime: Runtime, monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     def explode(*_args: object) -> object:

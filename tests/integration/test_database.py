@@ -1,0 +1,103 @@
+"""The database on every configured backend: migrations, pragmas, secrets at rest, quota."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from flipshelf.app import Runtime
+from flipshelf.db.database import Database, make_engine
+from flipshelf.db.migrate import downgrade, upgrade
+from flipshelf.db.schema import metadata
+from flipshelf.domain.quota import month_key
+from tests.support import new_tenant
+
+
+def test_migrations_build_exactly_the_schema_and_go_back_down(database_url: str) -> None:
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    assert tables == set(metadata.tables)
+    for table in metadata.tables.values():
+        columns = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        assert columns == set(table.columns.keys()), table.name
+    engine.dispose()
+    downgrade(database_url, "base")
+    engine = make_engine(database_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    upgrade(database_url)  # and up again
+
+
+def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path: Path) -> None:
+    db = Database(make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
+    with db.read() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 10_000
+    db.dispose()
+
+
+def test_a_database_dump_holds_no_plaintext_secret(runtime: Runtime) -> None:
+    tenant = new_tenant(runtime)
+    with runtime.db.read() as conn:
+        dumped = repr([tuple(row) for row in conn.execute(text("SELECT * FROM accounts"))])
+    assert tenant.pair.api_key in dumped
+    assert tenant.pair.secret not in dumped
+    url = runtime.settings.resolved_database_url()
+    if url.startswith("sqlite:///"):
+        raw = Path(url.removeprefix("sqlite:///")).read_bytes()
+        wal = Path(url.removeprefix("sqlite:///") + "-wal")
+        raw += wal.read_bytes() if wal.exists() else b""
+        assert tenant.pair.secret.encode() not in raw
+
+
+def test_quota_charges_exactly_the_limit_under_concurrent_uploads(runtime: Runtime) -> None:
+    tenant = new_tenant(runtime)
+    month = month_key(runtime.ports.clock.now())
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def charge() -> None:
+        ok = runtime.ports.quota.charge(tenant.account.id, month, 7)
+        with lock:
+            results.append(ok)
+
+    threads = [threading.Thread(target=charge) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(True) == 7
+    assert runtime.ports.quota.used(tenant.account.id, month) == 7
+
+
+def test_a_zero_quota_admits_nothing(runtime: Runtime) -> None:
+    tenant = new_tenant(runtime)
+    assert not runtime.ports.quota.charge(tenant.account.id, "2026-11", 0)
+
+
+def test_the_server_key_is_made_once_and_kept(tmp_path: Path) -> None:
+    from flipshelf.security.server_key import ServerKeyError, load_or_create
+
+    first = load_or_create("", tmp_path)
+    assert load_or_create("", tmp_path) == first
+    assert (tmp_path / "server.key").stat().st_mode & 0o777 == 0o600
+    with pytest.raises(ServerKeyError):
+        load_or_create("not base64!", tmp_path)
+
+
+def test_a_wrong_server_key_is_an_operator_error_not_a_41(runtime: Runtime) -> None:
+    import base64
+
+    from flipshelf.security.secret_box import SecretBox
+    from flipshelf.services.accounts import credentials
+
+    tenant = new_tenant(runtime)
+    wrong = SecretBox(base64.b64decode(base64.b64encode(b"x" * 32)))
+    with pytest.raises(RuntimeError, match="FLIPSHELF_SERVER_KEY"):
+        credentials(runtime.ports, wrong, tenant.pair.api_key)
