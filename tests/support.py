@@ -9,7 +9,13 @@ from typing import Any
 from flipshelf.api.v1.signature import sign
 from flipshelf.app import Runtime
 from flipshelf.domain.accounts import Account, KeyPair
-from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
+from flipshelf.domain.collections import (
+    Collection,
+    CollectionStatus,
+    ConvertStatus,
+    NewCollection,
+    NewFlipbook,
+)
 from flipshelf.domain.hashes import new_collection_hash, new_flipbook_hash
 from flipshelf.services import accounts
 
@@ -56,24 +62,20 @@ def seed_collection(
 ) -> Collection:
     """A collection made through the services, as tests may do until uploads exist."""
     ports = runtime.ports
+    moment = now or ports.clock.now()
     collection = ports.collections.add(
-        collection_hash=new_collection_hash(),
-        account_id=tenant.account.id,
-        title=title,
-        description=description,
-        status=status,
-        width=650,
-        height=385,
-        now=now or ports.clock.now(),
+        NewCollection(
+            new_collection_hash(), tenant.account.id, title, description, status, 650, 385
+        ),
+        moment,
     )
     for position, state in enumerate(items, start=1):
-        collection = ports.collections.add_flipbook(
-            collection_id=collection.id,
+        item = NewFlipbook(
             flipbook_hash=new_flipbook_hash(),
             title=f"book {position}",
             extension="pdf",
-            now=now or ports.clock.now(),
             status=state,
             page_count=12 if state is ConvertStatus.COMPLETE else None,
         )
+        collection = ports.collections.add_flipbook(collection.id, item, moment)
     return collection

@@ -62,6 +62,7 @@ def api_config(settings: Settings) -> ApiConfig:
             max_pages=settings.max_pages,
         ),
         urls=PublicUrls(settings.resolved_public_url()),
+        staging_dir=settings.data_dir / "staging",
     )
 
 

@@ -17,6 +17,8 @@ from flipshelf.domain.collections import (
     CollectionStatus,
     ConvertStatus,
     Flipbook,
+    NewCollection,
+    NewFlipbook,
 )
 from flipshelf.domain.errors import BadRequest, CollectionProcessing, LastFlipbook
 from flipshelf.domain.listing import ListQuery, OrderBy, OrderMode
@@ -131,6 +133,47 @@ def _ordered(chosen: Select[Any], query: ListQuery) -> Select[Any]:
     return chosen.order_by(key.asc(), collections.c.id.asc())
 
 
+def _insert_collection(conn: Connection, new: NewCollection, now: datetime) -> int:
+    inserted = conn.execute(
+        insert(collections).values(
+            hash=new.collection_hash,
+            account_id=new.account_id,
+            title=new.title,
+            description=new.description,
+            status=new.status.value,
+            width=new.width,
+            height=new.height,
+            version=1,
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def _insert_flipbook(conn: Connection, collection_id: int, new: NewFlipbook, now: datetime) -> None:
+    last = conn.execute(
+        select(func.max(flipbooks.c.position)).where(flipbooks.c.collection_id == collection_id)
+    ).scalar_one()
+    complete = new.status is ConvertStatus.COMPLETE
+    conn.execute(
+        insert(flipbooks).values(
+            hash=new.flipbook_hash,
+            collection_id=collection_id,
+            position=(last or 0) + 1,
+            title=new.title,
+            extension=new.extension,
+            convert_status=new.status.value,
+            page_count=new.page_count,
+            pages_ready=(new.page_count or 0) if complete else 0,
+            source_key=new.source_key,
+            attempts=0,
+            created_at=now,
+        )
+    )
+
+
 class SqlCollections:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -145,71 +188,20 @@ class SqlCollections:
                 return None
             return _collection(row, _items_of(conn, [row.id])[row.id])
 
-    def add(
-        self,
-        *,
-        collection_hash: str,
-        account_id: int,
-        title: str,
-        description: str,
-        status: CollectionStatus,
-        width: int,
-        height: int,
-        now: datetime,
-    ) -> Collection:
+    def add(self, new: NewCollection, now: datetime) -> Collection:
         with self._db.write() as conn:
-            new_id = conn.execute(
-                insert(collections).values(
-                    hash=collection_hash,
-                    account_id=account_id,
-                    title=title,
-                    description=description,
-                    status=status.value,
-                    width=width,
-                    height=height,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-            ).inserted_primary_key
-            assert new_id is not None
-            return _load(conn, new_id[0])
+            return _load(conn, _insert_collection(conn, new, now))
 
-    def add_flipbook(
-        self,
-        *,
-        collection_id: int,
-        flipbook_hash: str,
-        title: str,
-        extension: str,
-        now: datetime,
-        source_key: str | None = None,
-        status: ConvertStatus = ConvertStatus.PROCESSING,
-        page_count: int | None = None,
-    ) -> Collection:
+    def add_with_flipbook(self, new: NewCollection, item: NewFlipbook, now: datetime) -> Collection:
+        """A new collection and its first item in one transaction: never one without the other."""
         with self._db.write() as conn:
-            last = conn.execute(
-                select(func.max(flipbooks.c.position)).where(
-                    flipbooks.c.collection_id == collection_id
-                )
-            ).scalar_one()
-            conn.execute(
-                insert(flipbooks).values(
-                    hash=flipbook_hash,
-                    collection_id=collection_id,
-                    position=(last or 0) + 1,
-                    title=title,
-                    extension=extension,
-                    convert_status=status.value,
-                    page_count=page_count,
-                    pages_ready=page_count
-                    if status is ConvertStatus.COMPLETE and page_count
-                    else 0,
-                    source_key=source_key,
-                    attempts=0,
-                    created_at=now,
-                )
-            )
+            collection_id = _insert_collection(conn, new, now)
+            _insert_flipbook(conn, collection_id, item, now)
+            return _load(conn, collection_id)
+
+    def add_flipbook(self, collection_id: int, item: NewFlipbook, now: datetime) -> Collection:
+        with self._db.write() as conn:
+            _insert_flipbook(conn, collection_id, item, now)
             conn.execute(_bump(collection_id, now))
             return _load(conn, collection_id)
 

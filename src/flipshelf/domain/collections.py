@@ -75,6 +75,27 @@ class Collection:
 
 
 @dataclass(frozen=True)
+class NewCollection:
+    collection_hash: str
+    account_id: int
+    title: str
+    description: str
+    status: CollectionStatus
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class NewFlipbook:
+    flipbook_hash: str
+    title: str
+    extension: str
+    source_key: str | None = None
+    status: ConvertStatus = ConvertStatus.PROCESSING
+    page_count: int | None = None
+
+
+@dataclass(frozen=True)
 class CollectionChanges:
     """What `collection.update` may change; None means "leave as it is"."""
 

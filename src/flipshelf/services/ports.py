@@ -13,9 +13,9 @@ from flipshelf.domain.accounts import Account
 from flipshelf.domain.collections import (
     Collection,
     CollectionChanges,
-    CollectionStatus,
-    ConvertStatus,
     Flipbook,
+    NewCollection,
+    NewFlipbook,
 )
 from flipshelf.domain.listing import ListQuery
 from flipshelf.domain.stats import DateRange, Totals
@@ -42,30 +42,11 @@ class Accounts(Protocol):
 
 class Collections(Protocol):
     def get(self, collection_hash: str) -> Collection | None: ...
-    def add(
-        self,
-        *,
-        collection_hash: str,
-        account_id: int,
-        title: str,
-        description: str,
-        status: CollectionStatus,
-        width: int,
-        height: int,
-        now: datetime,
+    def add(self, new: NewCollection, now: datetime) -> Collection: ...
+    def add_with_flipbook(
+        self, new: NewCollection, item: NewFlipbook, now: datetime
     ) -> Collection: ...
-    def add_flipbook(
-        self,
-        *,
-        collection_id: int,
-        flipbook_hash: str,
-        title: str,
-        extension: str,
-        now: datetime,
-        source_key: str | None = None,
-        status: ConvertStatus = ConvertStatus.PROCESSING,
-        page_count: int | None = None,
-    ) -> Collection: ...
+    def add_flipbook(self, collection_id: int, item: NewFlipbook, now: datetime) -> Collection: ...
     def update(
         self, collection_id: int, changes: CollectionChanges, now: datetime
     ) -> Collection: ...

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flipshelf.api.v1.body import StagedFile
 from flipshelf.api.v1.params import Params
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import MissingParameter
@@ -27,6 +28,7 @@ class Call:
     ports: Ports
     urls: PublicUrls
     limits: Limits
+    upload: StagedFile | None = None
 
     def required(self, name: str) -> str:
         value = self.params.present(name)
