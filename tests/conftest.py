@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from flipshelf.app import Runtime, build_runtime, create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.settings import Settings
-from tests.support import FixedClock, Tenant, new_tenant, signed
+from tests.support import FixedClock, RecordingQueue, Tenant, new_tenant, signed
 
 POSTGRES_URL = os.environ.get("FLIPSHELF_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -60,10 +60,24 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url)
 
 
+@pytest.fixture(scope="session")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Generated test documents (see tests/fixtures/documents/generate.py) and real ones."""
+    from tests.fixtures.documents.generate import REAL_WORLD, generate_all
+
+    return {**generate_all(tmp_path_factory.mktemp("documents")), **REAL_WORLD}
+
+
 @pytest.fixture
-def runtime(settings: Settings, clock: FixedClock) -> Iterator[Runtime]:
+def queued() -> list[str]:
+    """Flipbooks the API queued for conversion (tests without workers read them here)."""
+    return []
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: FixedClock, queued: list[str]) -> Iterator[Runtime]:
     upgrade(settings.resolved_database_url())
-    built = build_runtime(settings, clock=clock)
+    built = build_runtime(settings, clock=clock, queue=RecordingQueue(queued))
     yield built
     built.db.dispose()
 

@@ -31,6 +31,16 @@ class FixedClock:
         self.moment += timedelta(**delta)
 
 
+@dataclass
+class RecordingQueue:
+    """A JobQueue that only remembers what was sent: for tests that run no workers."""
+
+    sent: list[str] = field(default_factory=list)
+
+    def convert(self, flipbook_hash: str) -> None:
+        self.sent.append(flipbook_hash)
+
+
 def signed(pair: KeyPair, action: str, **params: Any) -> dict[str, str]:
     values = {"action": action, "apiKey": pair.api_key, **{k: str(v) for k, v in params.items()}}
     values["signature"] = sign(pair.secret, values)

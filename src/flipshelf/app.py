@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.routing import Route
@@ -11,44 +12,97 @@ from flipshelf.api.v1.actions.registry import ACTIONS
 from flipshelf.api.v1.call import Limits
 from flipshelf.api.v1.endpoint import ApiConfig, V1Endpoint
 from flipshelf.api.v1.ratelimit import RateLimiter
+from flipshelf.conversion.options import ConversionOptions, ResourceLimits, default_workers
+from flipshelf.conversion.port import ConversionInspector
 from flipshelf.db.accounts import SqlAccounts
 from flipshelf.db.collections import SqlCollections
+from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.database import Database, make_engine
 from flipshelf.db.nonces import SqlNonces
 from flipshelf.db.quota import SqlQuota
 from flipshelf.db.stats import SqlStats
+from flipshelf.fetch.policy import AllowList, FetchPolicy
+from flipshelf.fetch.port import GuardedFetcher
+from flipshelf.jobs.convert import ConversionContext
+from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
 from flipshelf.security import server_key
 from flipshelf.security.secret_box import SecretBox
-from flipshelf.services.ports import Clock, Ports, SystemClock
+from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.settings import Settings
-from flipshelf.storage.local import LocalFileStore
+from flipshelf.storage import make_store
+from flipshelf.web.routes import web_routes
 from flipshelf.web.urls import PublicUrls
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """Everything built from settings once, shared by the app, the CLI and the tests."""
+    """Everything built from settings once, shared by the app, the CLI, workers and tests."""
 
     settings: Settings
     db: Database
     ports: Ports
     box: SecretBox
+    server_key: bytes
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+def conversion_options(settings: Settings) -> ConversionOptions:
+    return ConversionOptions(
+        max_pages=settings.max_pages,
+        workers=settings.conversion_processes or default_workers(),
+        limits=ResourceLimits(
+            memory_bytes=settings.conversion_memory_mb * 1024 * 1024,
+            cpu_seconds=settings.conversion_cpu_seconds,
+        ),
+    )
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    return FetchPolicy(
+        max_bytes=settings.max_upload_bytes,
+        timeout_seconds=settings.fetch_timeout_seconds,
+        allow=AllowList.parse(settings.fetch_allow),
+    )
+
+
+def api_queue(settings: Settings) -> HueyQueue:
+    """The API sends jobs; only workers run them."""
+    return HueyQueue(make_huey(settings), only_in_workers, only_in_workers)
+
+
+def build_runtime(
+    settings: Settings, clock: Clock | None = None, queue: JobQueue | None = None
+) -> Runtime:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(make_engine(settings.resolved_database_url()))
     key = server_key.load_or_create(settings.server_key, settings.data_dir)
+    inspector = ConversionInspector(conversion_options(settings))
     ports = Ports(
         accounts=SqlAccounts(db),
         collections=SqlCollections(db),
         stats=SqlStats(db),
         quota=SqlQuota(db),
         nonces=SqlNonces(db),
-        files=LocalFileStore(settings.data_dir / "files"),
+        files=make_store(settings.resolved_storage_url()),
         clock=clock or SystemClock(),
+        inspector=inspector,
+        images=inspector,
+        queue=queue or api_queue(settings),
+        fetcher=GuardedFetcher(fetch_policy(settings)),
     )
-    return Runtime(settings, db, ports, SecretBox(key))
+    return Runtime(settings, db, ports, SecretBox(key), key)
+
+
+def conversion_context(runtime: Runtime) -> ConversionContext:
+    settings = runtime.settings
+    return ConversionContext(
+        conversions=SqlConversions(runtime.db),
+        files=runtime.ports.files,
+        clock=runtime.ports.clock,
+        options=conversion_options(settings),
+        lease=timedelta(seconds=settings.lease_seconds),
+        attempts=settings.job_attempts,
+        work_dir=settings.data_dir / "work",
+    )
 
 
 def api_config(settings: Settings) -> ApiConfig:
@@ -77,6 +131,7 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
+            *web_routes(runtime.ports),
         ],
     )
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -66,14 +69,49 @@ def serve(
         out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
         out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
     runtime.db.dispose()
+    workers = _start_workers(settings.workers)
     out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")
-    uvicorn.run(
-        "flipshelf.app:app_from_environment",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-    )
+    out.print(f"  {settings.workers} worker process(es) converting documents")
+    try:
+        uvicorn.run(
+            "flipshelf.app:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+        )
+    finally:
+        _stop_workers(workers)
+
+
+@cli.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Documents converted at once by this process.")] = 1,
+) -> None:
+    """Run background jobs (conversions). Start any number, on any machine sharing the
+    database, the file store and the job queue."""
+    from flipshelf.jobs.runner import run_worker
+
+    settings = Settings()
+    configure(settings.log_format, settings.log_level)
+    upgrade(settings.resolved_database_url())
+    run_worker(settings, threads)
+
+
+def _start_workers(count: int) -> list[subprocess.Popen[bytes]]:
+    """`flipshelf serve` runs its workers as child processes: one command, no other servers."""
+    command = [sys.executable, "-m", "flipshelf", "worker"]
+    return [subprocess.Popen(command) for _ in range(count)]  # noqa: S603
+
+
+def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
+    for process in workers:
+        process.send_signal(signal.SIGINT)  # Huey finishes its current job on SIGINT
+    for process in workers:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @accounts_cli.command("create")

@@ -81,6 +81,70 @@ class Settings(BaseSettings):
         description="Largest accepted upload or fetched fileUrl (code 34).",
     )
     max_pages: int = Field(default=1000, ge=1, description="Most pages per document (code 35).")
+    storage_url: str = Field(
+        default="",
+        description=(
+            "Where files live. Empty: the `files` directory in the data directory. Also "
+            "`file:///abs/path`, or `s3://bucket/prefix?endpoint=URL&region=R` for S3-compatible "
+            "storage (credentials from the standard AWS_* variables)."
+        ),
+    )
+    jobs_url: str = Field(
+        default="",
+        description=(
+            "Where queued jobs wait. Empty: `jobs.db` (SQLite) in the data directory, for one "
+            "machine. A Redis URL (`redis://host:6379/1`) lets workers on many machines share it."
+        ),
+    )
+    workers: int = Field(
+        default=1,
+        ge=0,
+        description=(
+            "Worker processes `flipshelf serve` starts beside the API (0: none; run "
+            "`flipshelf worker` separately). Each converts one document at a time."
+        ),
+    )
+    conversion_processes: int = Field(
+        default=0,
+        ge=0,
+        description="Rendering processes per document conversion. 0: one per CPU core.",
+    )
+    conversion_memory_mb: int = Field(
+        default=1536, ge=64, description="Address-space limit of each rendering process, in MiB."
+    )
+    conversion_cpu_seconds: int = Field(
+        default=600, ge=1, description="CPU-time limit of each rendering process per conversion."
+    )
+    lease_seconds: int = Field(
+        default=60,
+        ge=2,
+        description=(
+            "How long a worker holds a conversion without reporting progress before the sweep "
+            "gives the job to another worker."
+        ),
+    )
+    sweep_interval_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds between sweeps for conversions whose worker died.",
+    )
+    job_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Attempts at a conversion that fails transiently before it is marked FAILED.",
+    )
+    fetch_allow: str = Field(
+        default="",
+        description=(
+            "Comma-separated hosts or networks (e.g. `files.internal,10.1.0.0/16`) a fileUrl may "
+            "reach even though they are not public addresses."
+        ),
+    )
+    fetch_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Total deadline for fetching one fileUrl, redirects included.",
+    )
     strict_signature_window_seconds: int = Field(
         default=300,
         ge=1,
@@ -110,6 +174,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'flipshelf.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        """The file store, defaulting to the `files` directory in the data directory."""
+        return self.storage_url or str((self.data_dir / "files").resolve())
 
     def resolved_public_url(self) -> str:
         """The base URL readers use, defaulting to the listening address."""

@@ -267,13 +267,11 @@ def test_get_embed_refuses_bad_values(api: Api, runtime: Runtime, params: dict[s
 
 def test_delete_logo(api: Api, runtime: Runtime) -> None:
     collection = seed_collection(runtime, api.tenant)
-    store = runtime.ports.files
-    logo = store.path_of(f"collections/{collection.hash}/logo.png")  # type: ignore[attr-defined]
-    logo.parent.mkdir(parents=True)
-    logo.write_bytes(b"png")
-    runtime.ports.collections.replace_logo(
-        collection.id, f"collections/{collection.hash}/logo.png", runtime.ports.clock.now()
-    )
+    key = f"collections/{collection.hash}/logo.png"
+    runtime.ports.files.put_bytes(key, b"png")  # type: ignore[attr-defined]
+    logo = runtime.ports.files.local_path(key)
+    assert logo is not None and logo.exists()
+    runtime.ports.collections.replace_logo(collection.id, key, runtime.ports.clock.now())
     assert api.get("collection.getCollection", collectionHash=collection.hash)["data"]["logoUrl"]
     body = api.get("collection.deleteLogo", collectionHash=collection.hash)
     assert body["code"] == 20 and body["data"]["logoUrl"] is None

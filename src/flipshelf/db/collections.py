@@ -169,6 +169,7 @@ def _insert_flipbook(conn: Connection, collection_id: int, new: NewFlipbook, now
             pages_ready=(new.page_count or 0) if complete else 0,
             source_key=new.source_key,
             attempts=0,
+            queued_at=now if new.status is ConvertStatus.PROCESSING else None,
             created_at=now,
         )
     )
@@ -294,6 +295,14 @@ class SqlCollections:
             ).all()
             items = _items_of(conn, [row.id for row in rows])
         return int(total), [_collection(row, items[row.id]) for row in rows]
+
+    def of_flipbook(self, flipbook_hash: str) -> Collection | None:
+        """The collection holding a flipbook (with all its items), for serving its files."""
+        with self._db.read() as conn:
+            collection_id = conn.execute(
+                select(flipbooks.c.collection_id).where(flipbooks.c.hash == flipbook_hash)
+            ).scalar_one_or_none()
+            return None if collection_id is None else _load(conn, collection_id)
 
     def ids_of_account(self, account_id: int) -> list[int]:
         with self._db.read() as conn:

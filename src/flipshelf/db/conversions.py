@@ -101,20 +101,44 @@ class SqlConversions:
             conn.execute(_bump_collection(row.collection_id, now))
         return True
 
-    def lost(self, now: datetime, unclaimed_grace: timedelta, limit: int = 100) -> list[str]:
-        """PROCESSING flipbooks whose worker is gone: lease expired, or never claimed in time."""
+    def release(self, flipbook_hash: str, retry_at: datetime) -> None:
+        """Gives the job back after a transient failure; it is retried at `retry_at`, and the
+        sweep leaves it alone until then."""
+        with self._db.write() as conn:
+            conn.execute(
+                update(flipbooks)
+                .where(flipbooks.c.hash == flipbook_hash, flipbooks.c.convert_status == _PROCESSING)
+                .values(lease_until=None, queued_at=retry_at)
+            )
+
+    def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]:
+        """PROCESSING flipbooks whose worker is gone (lease expired) or whose queued job never
+        started within `grace`; each is marked queued again, so one sweep sends it once."""
         expired = and_(flipbooks.c.lease_until.is_not(None), flipbooks.c.lease_until < now)
-        never = and_(
-            flipbooks.c.lease_until.is_(None), flipbooks.c.created_at < now - unclaimed_grace
+        waiting = and_(
+            flipbooks.c.lease_until.is_(None),
+            or_(flipbooks.c.queued_at.is_(None), flipbooks.c.queued_at < now - grace),
         )
-        with self._db.read() as conn:
+        with self._db.write() as conn:
             rows = conn.execute(
                 select(flipbooks.c.hash)
-                .where(flipbooks.c.convert_status == _PROCESSING, or_(expired, never))
+                .where(flipbooks.c.convert_status == _PROCESSING, or_(expired, waiting))
                 .order_by(flipbooks.c.id)
                 .limit(limit)
-            )
-            return [row.hash for row in rows]
+            ).all()
+            found = [row.hash for row in rows]
+            if found:
+                conn.execute(
+                    update(flipbooks).where(flipbooks.c.hash.in_(found)).values(queued_at=now)
+                )
+        return found
+
+    def source_key(self, flipbook_hash: str) -> str | None:
+        with self._db.read() as conn:
+            value = conn.execute(
+                select(flipbooks.c.source_key).where(flipbooks.c.hash == flipbook_hash)
+            ).scalar_one_or_none()
+        return None if value is None else str(value)
 
     def attempts(self, flipbook_hash: str) -> int:
         with self._db.read() as conn:

@@ -77,7 +77,10 @@ flipbooks = Table(
     Column("pages_ready", Integer, nullable=False, default=0),
     Column("source_key", String(255), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
+    # The job's lease: a worker holds the conversion until then (renewed as pages complete).
     Column("lease_until", UTCDateTime, nullable=True),
+    # When the conversion was last handed to the queue; the sweep re-queues after a grace time.
+    Column("queued_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_flipbooks_collection_position", "collection_id", "position"),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 from flipshelf.domain.accounts import Account
@@ -61,6 +62,7 @@ class Collections(Protocol):
         self, collection_id: int, flipbook_hash: str, now: datetime
     ) -> Flipbook: ...
     def search(self, account_id: int, query: ListQuery) -> tuple[int, list[Collection]]: ...
+    def of_flipbook(self, flipbook_hash: str) -> Collection | None: ...
     def ids_of_account(self, account_id: int) -> list[int]: ...
 
 
@@ -79,9 +81,52 @@ class Nonces(Protocol):
 
 
 class FileStore(Protocol):
-    """Stored files by key. Later issues add put/get; deleting is what the foundation needs."""
+    """Stored files by server-made keys (never client names): a local directory or S3."""
+
+    def put_file(self, key: str, path: Path) -> None:
+        """Stores a finished local file durably; the local backend may move it."""
+        ...
+
+    def get_file(self, key: str, target: Path) -> None: ...
+    def local_path(self, key: str) -> Path | None:
+        """Where the key lives on this machine's disk, for stores that keep files locally."""
+        ...
 
     def delete(self, key: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    extension: str  # "pdf", "jpg" or "png", from the content
+    page_count: int
+
+
+class DocumentInspector(Protocol):
+    """Opens an upload to learn its type and page count; refuses with 45 or 35."""
+
+    def inspect(self, path: Path, max_pages: int) -> DocumentInfo: ...
+
+
+class ImageProcessor(Protocol):
+    """Re-encodes a logo or background (metadata stripped, orientation applied); answers the
+    extension of what it wrote. Refuses with 45."""
+
+    def reencode(self, source: Path, target: Path) -> str: ...
+
+
+class Fetcher(Protocol):
+    """Fetches a client's fileUrl into a local file, safely (SSRF guard, byte cap, deadline).
+    Refuses with 40 (refused or unreachable) or 34 (too large)."""
+
+    async def fetch(self, url: str, target: Path) -> None: ...
+
+
+class JobQueue(Protocol):
+    """Delivers work to the workers. Only a hint: the database row is the truth, and the
+    sweep re-queues anything the queue lost."""
+
+    def convert(self, flipbook_hash: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -93,3 +138,7 @@ class Ports:
     nonces: Nonces
     files: FileStore
     clock: Clock
+    inspector: DocumentInspector
+    images: ImageProcessor
+    queue: JobQueue
+    fetcher: Fetcher

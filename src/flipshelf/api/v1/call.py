@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flipshelf.api.v1.body import StagedFile
@@ -28,6 +29,7 @@ class Call:
     ports: Ports
     urls: PublicUrls
     limits: Limits
+    staging_dir: Path
     upload: StagedFile | None = None
 
     def required(self, name: str) -> str:
@@ -41,7 +43,7 @@ class Call:
 
 
 Data = dict[str, Any] | None
-ActionFn = Callable[[Call], Data]
+ActionFn = Callable[[Call], Data] | Callable[[Call], Awaitable[Data]]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import secrets
 from dataclasses import dataclass, field
 from functools import partial
@@ -103,8 +104,11 @@ class V1Endpoint:
             self.ports,
             self.config.urls,
             self.config.limits,
+            self.config.staging_dir,
             upload=state.body.staged,
         )
+        if inspect.iscoroutinefunction(action.run):
+            return Code.OK, await action.run(call)
         return Code.OK, await run_in_threadpool(action.run, call)
 
     async def _credentials(self, state: _RequestState, api_key: str) -> tuple[Account, str]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flipshelf.api.v1.actions import collection, flipbook, stats
+from flipshelf.api.v1.actions import collection, flipbook, stats, uploads
 from flipshelf.api.v1.call import Action, Call, Data
 from flipshelf.domain.errors import FlipshelfError
 
 
 def _not_yet(call: Call) -> Data:
-    raise FlipshelfError("uploads arrive with the documents-in work")
+    raise FlipshelfError("offline packages are not built yet")
 
 
 ACTIONS: dict[str, Action] = {
@@ -23,10 +23,10 @@ ACTIONS: dict[str, Action] = {
         Action("collection.getStats", stats.collection_stats),
         Action("user.getStats", stats.user_stats),
         Action("flipbook.delete", flipbook.delete),
-        Action("collection.create", _not_yet, upload=True),
-        Action("flipbook.add", _not_yet, upload=True),
-        Action("collection.setLogo", _not_yet, upload=True),
-        Action("collection.setBackgroundImage", _not_yet, upload=True),
+        Action("collection.create", uploads.create, upload=True),
+        Action("flipbook.add", uploads.add_flipbook, upload=True),
+        Action("collection.setLogo", uploads.set_logo, upload=True),
+        Action("collection.setBackgroundImage", uploads.set_background, upload=True),
         Action("collection.downloadHTML", _not_yet),
     )
 }

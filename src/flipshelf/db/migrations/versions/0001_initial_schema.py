@@ -91,6 +91,7 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(length=255), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
+        sa.Column("queued_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["collection_id"],

@@ -1,0 +1,252 @@
+"""Convert a document into a flipbook's files, in worker processes, publishing progress as it goes.
+
+`convert_document` makes everything a reader needs (thumbnail and normal images, text, links,
+outline, manifest); `render_zoom` adds the large images in a second pass, so the flipbook is
+readable sooner. Both write only into the caller's output directory, with names of our choosing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flipshelf.conversion import errors
+from flipshelf.conversion.detection import document_kind
+from flipshelf.conversion.manifest import (
+    TEXT_INDEX_NAME,
+    Manifest,
+    OutlineEntry,
+    Page,
+    PageImage,
+    read_manifest,
+    write_json_atomically,
+    write_manifest,
+)
+from flipshelf.conversion.options import ConversionOptions
+from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR
+from flipshelf.conversion.pool import WorkerPool
+from flipshelf.conversion.progress import ReadyPrefix, WritePolicy
+from flipshelf.conversion.worker import WorkerJob
+
+_T = TypeVar("_T")
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as `on_progress(pages_ready, page_count)` each time the manifest on disk is updated."""
+
+# Commands in flight per worker: the second hides the round trip to the parent between pages.
+PIPELINE_DEPTH = 2
+
+
+def convert_document(
+    source: Path,
+    out_dir: Path,
+    options: ConversionOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Render thumbnail and normal images, text and links of every page into `out_dir`.
+
+    Raises UnsupportedDocument (not a PDF/JPEG/PNG, corrupt, encrypted, too large an image),
+    PageLimitExceeded (before any page is rendered) or ConversionFailed. When `on_progress` is
+    called, `manifest.json` and the files of pages 1..pages_ready are complete on disk.
+    """
+    options = options or ConversionOptions()
+    kind = document_kind(source)
+    _prepare(out_dir)
+    with WorkerPool(WorkerJob(source, kind, out_dir, options)) as pool:
+        first = pool.start()
+        page_count = _count(pool, first)
+        check_page_limit(page_count, options.max_pages)
+        publisher = _PagePublisher(out_dir, _initial(pool, first, kind), options, on_progress)
+        _start_more(pool, options.workers, page_count)
+        _run(pool, "page", page_count, publisher.page_done)
+    return publisher.finish()
+
+
+def render_zoom(
+    source: Path,
+    out_dir: Path,
+    options: ConversionOptions | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Manifest:
+    """Add the zoom image of every page to a flipbook `convert_document` completed in `out_dir`.
+
+    `on_progress(zoom_ready, page_count)` follows the same contract as for `convert_document`.
+    """
+    options = options or ConversionOptions()
+    manifest = read_manifest(out_dir)
+    if not manifest.complete:
+        raise ValueError("the flipbook's pages are not all converted yet")
+    kind = document_kind(source)
+    publisher = _ZoomPublisher(out_dir, manifest, options, on_progress)
+    with WorkerPool(WorkerJob(source, kind, out_dir, options)) as pool:
+        _start_more(pool, options.workers, manifest.page_count)
+        _run(pool, "zoom", manifest.page_count, publisher.zoom_done)
+    return publisher.finish()
+
+
+def check_page_limit(page_count: int, max_pages: int) -> None:
+    if page_count > max_pages:
+        raise errors.PageLimitExceeded(page_count, max_pages)
+
+
+def _prepare(out_dir: Path) -> None:
+    for name in (PAGES_DIR, TEXT_DIR):
+        (out_dir / name).mkdir(parents=True, exist_ok=True)
+
+
+def _count(pool: WorkerPool, worker: Any) -> int:
+    pool.send(worker, {"op": "count"})
+    return int(pool.receive()[1]["count"])
+
+
+def _initial(pool: WorkerPool, worker: Any, kind: str) -> Manifest:
+    """The manifest before any page is rendered: every page's size, and the outline."""
+    pool.send(worker, {"op": "info"})
+    info = pool.receive()[1]["info"]
+    pages = tuple(
+        Page(number=number, width=float(width), height=float(height))
+        for number, (width, height) in enumerate(info["sizes"], start=1)
+    )
+    outline = tuple(OutlineEntry.from_json(entry) for entry in info["outline"])
+    return Manifest(kind=kind, pages=pages, outline=outline)
+
+
+def _start_more(pool: WorkerPool, workers: int, page_count: int) -> None:
+    while len(pool.workers) < max(1, min(workers, page_count)):
+        pool.start()
+
+
+def _run(
+    pool: WorkerPool, op: str, page_count: int, on_answer: Callable[[dict[str, Any]], None]
+) -> None:
+    """Hand pages out in order, to whichever worker is free, until every page is answered.
+
+    In order, and one page at a time rather than in ranges, so that finished pages form a prefix
+    early: the reader can start on page 1 while page 900 is still waiting.
+    """
+    indices: Iterator[int] = iter(range(page_count))
+    for _ in range(PIPELINE_DEPTH):
+        for worker in pool.workers:
+            _send_next(pool, worker, op, indices)
+    while any(worker.outstanding for worker in pool.workers):
+        worker, answer = pool.receive()
+        on_answer(answer)
+        _send_next(pool, worker, op, indices)
+
+
+def _send_next(pool: WorkerPool, worker: Any, op: str, indices: Iterator[int]) -> None:
+    index = next(indices, None)
+    if index is not None:
+        pool.send(worker, {"op": op, "index": index})
+
+
+class _PagePublisher:
+    """Collects finished pages and rewrites the manifest as the ready prefix grows."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        manifest: Manifest,
+        options: ConversionOptions,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self._out_dir = out_dir
+        self.manifest = manifest
+        self._prefix = ReadyPrefix(manifest.page_count)
+        self._policy = WritePolicy(options.manifest_interval)
+        self._on_progress = on_progress
+        self._finished: dict[int, Page] = {}
+
+    def page_done(self, answer: dict[str, Any]) -> None:
+        page = Page.from_json(answer["page"])
+        self._finished[page.number] = page
+        self._prefix.finish(page.number)
+        self._publish_if_due()
+
+    def _publish_if_due(self) -> None:
+        now = time.monotonic()
+        ready = self._prefix.ready
+        if self._policy.due(ready, self.manifest.page_count, now):
+            self._publish(ready)
+            self._policy.written(ready, now)
+
+    def _publish(self, ready: int) -> None:
+        self.manifest = self.manifest.with_pages(_take_upto(self._finished, ready), ready)
+        write_manifest(self._out_dir, self.manifest)
+        if self._on_progress is not None:
+            self._on_progress(ready, self.manifest.page_count)
+
+    def finish(self) -> Manifest:
+        """Write the search index and the final manifest."""
+        ready = self._prefix.ready
+        self.manifest = self.manifest.with_pages(_take_upto(self._finished, ready), ready)
+        texts = [
+            (self._out_dir / page.text).read_text(encoding="utf-8") if page.text else ""
+            for page in self.manifest.pages
+        ]
+        write_json_atomically(self._out_dir / TEXT_INDEX_NAME, texts)
+        self.manifest = replace(self.manifest, text_index=TEXT_INDEX_NAME)
+        write_manifest(self._out_dir, self.manifest)
+        if self._on_progress is not None:
+            self._on_progress(self.manifest.pages_ready, self.manifest.page_count)
+        return self.manifest
+
+
+class _ZoomPublisher:
+    """The same bookkeeping for the zoom pass, counted in `zoomReady`."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        manifest: Manifest,
+        options: ConversionOptions,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self._out_dir = out_dir
+        self.manifest = manifest
+        self._prefix = ReadyPrefix(manifest.page_count)
+        self._policy = WritePolicy(options.manifest_interval)
+        self._on_progress = on_progress
+        self._zoomed: dict[int, PageImage] = {}
+
+    def zoom_done(self, answer: dict[str, Any]) -> None:
+        index = int(answer["zoom"]["index"])
+        self._zoomed[index + 1] = PageImage.from_json(answer["zoom"]["image"])
+        ready = self._prefix.finish(index + 1)
+        now = time.monotonic()
+        if self._policy.due(ready, self.manifest.page_count, now):
+            self._publish(ready)
+            self._policy.written(ready, now)
+
+    def _publish(self, ready: int) -> None:
+        pages = {
+            number: replace(
+                self.manifest.pages[number - 1],
+                images={**self.manifest.pages[number - 1].images, "zoom": image},
+            )
+            for number, image in _take_upto(self._zoomed, ready).items()
+        }
+        self.manifest = replace(
+            self.manifest.with_pages(pages, self.manifest.pages_ready), zoom_ready=ready
+        )
+        write_manifest(self._out_dir, self.manifest)
+        if self._on_progress is not None:
+            self._on_progress(ready, self.manifest.page_count)
+
+    def finish(self) -> Manifest:
+        if self.manifest.zoom_ready != self._prefix.ready:
+            self._publish(self._prefix.ready)
+        return self.manifest
+
+
+def _take_upto(finished: dict[int, _T], ready: int) -> dict[int, _T]:
+    """Remove and return the entries for pages 1..ready. Pages finished out of order stay out of
+    the manifest until the prefix reaches them, so every file the manifest names is for a page
+    within `pagesReady` (an uploader may copy exactly those)."""
+    taken = {number: item for number, item in finished.items() if number <= ready}
+    for number in taken:
+        del finished[number]
+    return taken

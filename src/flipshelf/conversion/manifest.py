@@ -1,0 +1,203 @@
+"""The flipbook manifest: the one JSON file the browser player reads (format: docs/manifest.md).
+
+The same dataclasses carry a page's results from a worker process to the parent, so the wire form
+between them is the manifest's own JSON: the parent never unpickles what a worker (which parses
+untrusted files) sends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from flipshelf.conversion.geometry import Rect
+
+MANIFEST_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+TEXT_INDEX_NAME = "text/all.json"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A clickable area of a page: exactly one of `uri` and `page` (1-based) is set."""
+
+    rect: Rect
+    uri: str | None = None
+    page: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        target: dict[str, Any] = {"uri": self.uri} if self.uri is not None else {"page": self.page}
+        return {"rect": list(self.rect), **target}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Link:
+        left, top, right, bottom = (float(value) for value in data["rect"])
+        uri = data.get("uri")
+        page = data.get("page")
+        return Link(
+            rect=(left, top, right, bottom),
+            uri=str(uri) if uri is not None else None,
+            page=int(page) if page is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """A bookmark: its title, the 1-based page it opens (None when it points nowhere), children."""
+
+    title: str
+    page: int | None
+    children: tuple[OutlineEntry, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "page": self.page,
+            "children": [child.to_json() for child in self.children],
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> OutlineEntry:
+        page = data.get("page")
+        return OutlineEntry(
+            title=str(data["title"]),
+            page=int(page) if page is not None else None,
+            children=tuple(OutlineEntry.from_json(child) for child in data.get("children", [])),
+        )
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One rendered image of a page; `file` is relative to the manifest."""
+
+    file: str
+    width: int
+    height: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "width": self.width, "height": self.height}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> PageImage:
+        return PageImage(str(data["file"]), int(data["width"]), int(data["height"]))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page. `width`/`height` are the page's size (points for PDFs, pixels for images); only
+    their ratio matters to the player. `images`, `text` and `links` are filled once it is rendered.
+    """
+
+    number: int
+    width: float
+    height: float
+    images: dict[str, PageImage] = field(default_factory=dict)
+    text: str | None = None
+    links: tuple[Link, ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return self.text is not None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "number": self.number,
+            "width": round(self.width, 3),
+            "height": round(self.height, 3),
+        }
+        if self.ready:
+            data["images"] = {name: image.to_json() for name, image in self.images.items()}
+            data["text"] = self.text
+            data["links"] = [link.to_json() for link in self.links]
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Page:
+        images = data.get("images", {})
+        return Page(
+            number=int(data["number"]),
+            width=float(data["width"]),
+            height=float(data["height"]),
+            images={str(name): PageImage.from_json(image) for name, image in images.items()},
+            text=str(data["text"]) if data.get("text") is not None else None,
+            links=tuple(Link.from_json(link) for link in data.get("links", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything the player needs to show a flipbook, as far as it is converted so far.
+
+    `pages_ready` counts the pages, from the first, whose images (except zoom), text and links are
+    all written: the player may show pages 1..pages_ready. `zoom_ready` does the same for the zoom
+    images, which come in a later pass.
+    """
+
+    kind: str
+    pages: tuple[Page, ...]
+    outline: tuple[OutlineEntry, ...] = ()
+    pages_ready: int = 0
+    zoom_ready: int = 0
+    text_index: str | None = None
+    version: int = MANIFEST_VERSION
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
+
+    @property
+    def complete(self) -> bool:
+        return self.pages_ready == self.page_count
+
+    def with_pages(self, pages: dict[int, Page], pages_ready: int) -> Manifest:
+        """A copy with the pages in `pages` (by number) replaced."""
+        merged = tuple(pages.get(page.number, page) for page in self.pages)
+        return replace(self, pages=merged, pages_ready=pages_ready)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "kind": self.kind,
+            "pageCount": self.page_count,
+            "pagesReady": self.pages_ready,
+            "zoomReady": self.zoom_ready,
+            "complete": self.complete,
+            "textIndex": self.text_index,
+            "outline": [entry.to_json() for entry in self.outline],
+            "pages": [page.to_json() for page in self.pages],
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Manifest:
+        if data.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"unknown manifest version {data.get('version')!r}")
+        return Manifest(
+            kind=str(data["kind"]),
+            pages=tuple(Page.from_json(page) for page in data["pages"]),
+            outline=tuple(OutlineEntry.from_json(entry) for entry in data.get("outline", [])),
+            pages_ready=int(data["pagesReady"]),
+            zoom_ready=int(data.get("zoomReady", 0)),
+            text_index=data.get("textIndex"),
+        )
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> Path:
+    """Write `manifest.json` atomically, so a reader (or an uploader) never sees half a file."""
+    return write_json_atomically(directory / MANIFEST_NAME, manifest.to_json())
+
+
+def read_manifest(directory: Path) -> Manifest:
+    data = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
+    return Manifest.from_json(data)
+
+
+def write_json_atomically(path: Path, data: Any) -> Path:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(
+        json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,126 @@
+"""One page in, its files out: images at each size, its text, its links. Runs in a worker process.
+
+PDFs and images go through the same steps behind the `Source` protocol, so an image upload gives
+exactly the outputs a one-page PDF would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image
+
+from flipshelf.conversion.geometry import PixelSize, fit_page
+from flipshelf.conversion.images import scaled
+from flipshelf.conversion.manifest import Link, OutlineEntry, Page, PageImage
+from flipshelf.conversion.options import ConversionOptions, ImageSize
+
+PAGES_DIR = "pages"
+TEXT_DIR = "text"
+
+
+class PageView(Protocol):
+    def render(self, size: PixelSize, grayscale: bool = False) -> Image.Image: ...
+    def text(self) -> str: ...
+    def links(self) -> list[Link]: ...
+    def close(self) -> None: ...
+
+
+class Source(Protocol):
+    kind: str
+    page_count: int
+
+    def page_size(self, index: int) -> tuple[float, float]: ...
+    def outline(self) -> tuple[OutlineEntry, ...]: ...
+    def load_page(self, index: int) -> PageView: ...
+    def close(self) -> None: ...
+
+
+def page_stem(number: int, page_count: int) -> str:
+    """Zero-padded page number, so the files of a flipbook list in page order."""
+    return f"{number:0{max(4, len(str(page_count)))}d}"
+
+
+def image_name(number: int, page_count: int, size: ImageSize) -> str:
+    return f"{PAGES_DIR}/{page_stem(number, page_count)}-{size.name}.jpg"
+
+
+def text_name(number: int, page_count: int) -> str:
+    return f"{TEXT_DIR}/{page_stem(number, page_count)}.txt"
+
+
+def convert_page(source: Source, index: int, out_dir: Path, options: ConversionOptions) -> Page:
+    """Write the normal and thumbnail images and the text of one page; return its manifest entry."""
+    width, height = source.page_size(index)
+    number = index + 1
+    view = source.load_page(index)
+    try:
+        thumb_size = _fit(source, width, height, options.thumb, options)
+        normal_size = _fit(source, width, height, options.normal, options)
+        thumb, normal = _thumb_and_normal(view, thumb_size, normal_size)
+        images = {
+            "thumb": _save(thumb, out_dir, number, source.page_count, options.thumb),
+            "normal": _save(normal, out_dir, number, source.page_count, options.normal),
+        }
+        text_file = text_name(number, source.page_count)
+        (out_dir / text_file).write_text(view.text(), encoding="utf-8")
+        links = tuple(view.links())
+    finally:
+        view.close()
+    return Page(number, width, height, images=images, text=text_file, links=links)
+
+
+def _thumb_and_normal(
+    view: PageView, thumb_size: PixelSize, normal_size: PixelSize
+) -> tuple[Image.Image, Image.Image]:
+    """Render once at the normal size; the thumbnail is shrunk from it (a second PDFium render
+    costs as much as the first on a busy vector page). A page without colour is kept in
+    grayscale: its JPEG encodes in half the time and is smaller. The check runs on the
+    thumbnail, whose pixels average blocks of the page, so colour anywhere tints it."""
+    normal = view.render(normal_size)
+    thumb = scaled(normal, thumb_size)
+    if is_grayscale(thumb):
+        return thumb.convert("L"), normal.convert("L")
+    return thumb, normal
+
+
+def is_grayscale(image: Image.Image) -> bool:
+    """True when every pixel has equal red, green and blue."""
+    if image.mode in ("L", "1"):
+        return True
+    red, green, blue = image.split()[:3]
+    return red.tobytes() == green.tobytes() == blue.tobytes()
+
+
+def zoom_page(source: Source, index: int, out_dir: Path, options: ConversionOptions) -> PageImage:
+    """Write the zoom image of one page (the slow size, done in a later pass).
+
+    Grayscale when the page's normal image is (the normal pass decided it from the thumbnail).
+    """
+    width, height = source.page_size(index)
+    normal = out_dir / image_name(index + 1, source.page_count, options.normal)
+    with Image.open(normal) as written:
+        grayscale = written.mode == "L"
+    view = source.load_page(index)
+    try:
+        image = view.render(_fit(source, width, height, options.zoom, options), grayscale)
+        return _save(image, out_dir, index + 1, source.page_count, options.zoom)
+    finally:
+        view.close()
+
+
+def _fit(
+    source: Source, width: float, height: float, size: ImageSize, options: ConversionOptions
+) -> PixelSize:
+    # A raster upload gains nothing from being enlarged; a PDF page is drawn sharp at any size.
+    vector = source.kind == "pdf"
+    return fit_page(width, height, size.height, options.max_page_pixels, allow_upscale=vector)
+
+
+def _save(
+    image: Image.Image, out_dir: Path, number: int, page_count: int, size: ImageSize
+) -> PageImage:
+    name = image_name(number, page_count, size)
+    image.save(out_dir / name, format="JPEG", quality=size.quality)
+    return PageImage(file=name, width=image.width, height=image.height)

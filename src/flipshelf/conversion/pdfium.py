@@ -1,0 +1,270 @@
+"""The only module that touches PDFium (through pypdfium2); it runs only inside worker processes.
+
+PDFium is not thread-safe and parses untrusted bytes, so the parent never imports this module: a
+crash or a runaway page costs one resource-limited worker, never the server. pypdfium2 has no type
+information, so every value that leaves this module is converted to a plain typed one here.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from flipshelf.conversion import errors
+from flipshelf.conversion.geometry import PixelSize, relative_rect
+from flipshelf.conversion.manifest import Link, OutlineEntry
+from flipshelf.conversion.sniff import pdf_tail_is_complete, read_tail
+
+# Only these schemes become clickable in the player: a `javascript:` or `file:` link from an
+# uploaded PDF must never reach a reader's browser.
+SAFE_URI_SCHEMES = frozenset({"http", "https", "mailto"})
+MAX_URI_LENGTH = 2048
+MAX_OUTLINE_ENTRIES = 5000
+MAX_TITLE_LENGTH = 300
+MAX_PAGE_TEXT = 1_000_000  # characters; more is not text a reader searches
+# Link corners are mapped through PDFium's page-to-device transform (which knows the page's
+# rotation and crop box) onto a virtual device this many units wide and tall.
+_DEVICE = 1_000_000
+
+
+class PdfSource:
+    """An open PDF: page count, page sizes and outline, and its pages one at a time."""
+
+    kind = "pdf"
+
+    def __init__(self, path: Path) -> None:
+        if not pdf_tail_is_complete(read_tail(path)):
+            raise errors.UnsupportedDocument(errors.TRUNCATED_PDF)
+        self._pdf = _open(path)
+        self.page_count: int = len(self._pdf)
+
+    def page_size(self, index: int) -> tuple[float, float]:
+        """Width and height in points as displayed (/Rotate applied), without loading the page."""
+        size = pdfium_c.FS_SIZEF()
+        if not pdfium_c.FPDF_GetPageSizeByIndexF(self._pdf.raw, index, ctypes.byref(size)):
+            raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
+        width, height = float(size.width), float(size.height)
+        if not (width > 0 and height > 0):
+            raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
+        return width, height
+
+    def outline(self) -> tuple[OutlineEntry, ...]:
+        """The bookmarks as a tree; pages are 1-based, None when a bookmark points nowhere."""
+        flat: list[tuple[int, str, int | None]] = []
+        for bookmark in self._pdf.get_toc():
+            if len(flat) >= MAX_OUTLINE_ENTRIES:
+                break
+            flat.append((int(bookmark.level), _title(bookmark), self._bookmark_page(bookmark)))
+        return _outline_tree(flat, 0, 0)[0]
+
+    def _bookmark_page(self, bookmark: Any) -> int | None:
+        dest = pdfium_c.FPDFBookmark_GetDest(self._pdf.raw, bookmark.raw)
+        if not dest:
+            dest = _action_dest(self._pdf.raw, pdfium_c.FPDFBookmark_GetAction(bookmark.raw))
+        return self._dest_page(dest)
+
+    def _dest_page(self, dest: Any) -> int | None:
+        if not dest:
+            return None
+        index = int(pdfium_c.FPDFDest_GetDestPageIndex(self._pdf.raw, dest))
+        return index + 1 if 0 <= index < self.page_count else None
+
+    def load_page(self, index: int) -> PdfPage:
+        try:
+            page = self._pdf.get_page(index)
+        except pdfium.PdfiumError:
+            raise errors.UnsupportedDocument(errors.CORRUPT_PDF) from None
+        return PdfPage(self, page)
+
+    def close(self) -> None:
+        self._pdf.close()
+
+
+class PdfPage:
+    """One loaded page: its image at any size, its text and its links."""
+
+    def __init__(self, source: PdfSource, page: Any) -> None:
+        self._source = source
+        self._page = page
+        self._textpage: Any = None
+
+    def render(self, size: PixelSize, grayscale: bool = False) -> Image.Image:
+        """The page drawn on white at exactly `size` (aspect is the caller's business)."""
+        channels = 1 if grayscale else 4
+        stride = size.width * channels
+        # Allocated by Python so the Pillow image can keep the memory alive after PDFium's bitmap
+        # handle is gone; RGBX and L are the layouts Pillow wraps without copying.
+        pixels = bytearray(stride * size.height)
+        buffer = (ctypes.c_ubyte * len(pixels)).from_buffer(pixels)
+        layout = pdfium_c.FPDFBitmap_Gray if grayscale else pdfium_c.FPDFBitmap_BGRx
+        bitmap = pdfium_c.FPDFBitmap_CreateEx(size.width, size.height, layout, buffer, stride)
+        if not bitmap:
+            raise MemoryError("PDFium could not create a bitmap")
+        try:
+            self._draw(bitmap, size, grayscale)
+        finally:
+            pdfium_c.FPDFBitmap_Destroy(bitmap)
+        mode = "L" if grayscale else "RGBX"
+        del buffer  # PDFium's view of the pixels; Pillow wraps them without copying
+        return Image.frombuffer(mode, (size.width, size.height), pixels, "raw", mode, stride, 1)
+
+    def _draw(self, bitmap: Any, size: PixelSize, grayscale: bool) -> None:
+        pdfium_c.FPDFBitmap_FillRect(bitmap, 0, 0, size.width, size.height, 0xFFFFFFFF)
+        flags = pdfium_c.FPDF_ANNOT
+        flags |= pdfium_c.FPDF_GRAYSCALE if grayscale else pdfium_c.FPDF_REVERSE_BYTE_ORDER
+        position = (0, 0, size.width, size.height, 0, flags)
+        pdfium_c.FPDF_RenderPageBitmap(bitmap, self._page.raw, *position)
+        formenv = self._page.formenv
+        if formenv:
+            # Form fields without appearance streams are drawn only by the form layer.
+            pdfium_c.FPDF_FFLDraw(formenv.raw, bitmap, self._page.raw, *position)
+
+    def text(self) -> str:
+        """The page's text in reading order as PDFium extracts it, with `\\n` line ends."""
+        textpage = self._text_page()
+        box = pdfium_c.FS_RECTF()
+        if not pdfium_c.FPDF_GetPageBoundingBox(self._page.raw, ctypes.byref(box)):
+            return ""
+        bounds = (float(box.left), float(box.top), float(box.right), float(box.bottom))
+        count = int(pdfium_c.FPDFText_GetBoundedText(textpage, *bounds, None, 0))
+        if count <= 0:
+            return ""
+        count = min(count, MAX_PAGE_TEXT)
+        buffer = (ctypes.c_ushort * count)()
+        written = int(pdfium_c.FPDFText_GetBoundedText(textpage, *bounds, buffer, count))
+        raw = bytes(memoryview(buffer).cast("B")[: max(0, written) * 2])
+        text = raw.decode("utf-16-le", errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+    def links(self) -> list[Link]:
+        """Link annotations that go to a safe URI or to a page of this document."""
+        found: list[Link] = []
+        position = ctypes.c_int(0)
+        link = pdfium_c.FPDF_LINK()
+        page = self._page.raw
+        while pdfium_c.FPDFLink_Enumerate(page, ctypes.byref(position), ctypes.byref(link)):
+            parsed = self._link(link)
+            if parsed is not None:
+                found.append(parsed)
+        return found
+
+    def _link(self, link: Any) -> Link | None:
+        box = pdfium_c.FS_RECTF()
+        if not pdfium_c.FPDFLink_GetAnnotRect(link, ctypes.byref(box)):
+            return None
+        rect = self._relative(box)
+        if rect is None:
+            return None
+        document = self._source._pdf.raw
+        dest = pdfium_c.FPDFLink_GetDest(document, link)
+        action = pdfium_c.FPDFLink_GetAction(link)
+        if not dest and action and pdfium_c.FPDFAction_GetType(action) == pdfium_c.PDFACTION_URI:
+            uri = safe_uri(_action_uri(document, action))
+            return Link(rect=rect, uri=uri) if uri else None
+        page = self._source._dest_page(dest or _action_dest(document, action))
+        return Link(rect=rect, page=page) if page else None
+
+    def _relative(self, box: Any) -> tuple[float, float, float, float] | None:
+        corners = (
+            self._to_fraction(float(box.left), float(box.top)),
+            self._to_fraction(float(box.right), float(box.bottom)),
+        )
+        return relative_rect(corners)
+
+    def _to_fraction(self, x: float, y: float) -> tuple[float, float]:
+        device_x, device_y = ctypes.c_int(), ctypes.c_int()
+        pdfium_c.FPDF_PageToDevice(
+            self._page.raw,
+            0,
+            0,
+            _DEVICE,
+            _DEVICE,
+            0,
+            x,
+            y,
+            ctypes.byref(device_x),
+            ctypes.byref(device_y),
+        )
+        return device_x.value / _DEVICE, device_y.value / _DEVICE
+
+    def _text_page(self) -> Any:
+        if self._textpage is None:
+            self._textpage = pdfium_c.FPDFText_LoadPage(self._page.raw)
+            if not self._textpage:
+                raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
+        return self._textpage
+
+    def close(self) -> None:
+        if self._textpage:
+            pdfium_c.FPDFText_ClosePage(self._textpage)
+            self._textpage = None
+        self._page.close()
+
+
+def _open(path: Path) -> Any:
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except pdfium.PdfiumError as error:
+        reason = errors.PASSWORD_PROTECTED if error.err_code in _PASSWORD_ERRORS else None
+        raise errors.UnsupportedDocument(reason or errors.CORRUPT_PDF) from None
+    # Must precede any page load, so pages are loaded with their form fields.
+    pdf.init_forms()
+    return pdf
+
+
+_PASSWORD_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})
+
+
+def _action_dest(document: Any, action: Any) -> Any:
+    if action and pdfium_c.FPDFAction_GetType(action) == pdfium_c.PDFACTION_GOTO:
+        return pdfium_c.FPDFAction_GetDest(document, action)
+    return None
+
+
+def _action_uri(document: Any, action: Any) -> str:
+    length = int(pdfium_c.FPDFAction_GetURIPath(document, action, None, 0))
+    if length <= 1 or length > MAX_URI_LENGTH + 1:
+        return ""
+    buffer = ctypes.create_string_buffer(length)
+    pdfium_c.FPDFAction_GetURIPath(document, action, buffer, length)
+    return buffer.raw[: length - 1].decode("ascii", errors="replace")
+
+
+def safe_uri(uri: str) -> str | None:
+    """The URI if a browser may follow it from a flipbook page (http, https, mailto), else None."""
+    uri = uri.strip()
+    if not uri or len(uri) > MAX_URI_LENGTH or any(ord(char) < 0x21 for char in uri):
+        return None
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_URI_SCHEMES:
+        return None
+    if parts.scheme.lower() != "mailto" and not parts.netloc:
+        return None
+    return uri
+
+
+def _title(bookmark: Any) -> str:
+    title = " ".join(str(bookmark.get_title()).split())
+    return title[:MAX_TITLE_LENGTH]
+
+
+def _outline_tree(
+    flat: list[tuple[int, str, int | None]], start: int, level: int
+) -> tuple[tuple[OutlineEntry, ...], int]:
+    """Rebuild the tree from PDFium's depth-first (level, title, page) list."""
+    entries: list[OutlineEntry] = []
+    index = start
+    while index < len(flat) and flat[index][0] == level:
+        _, title, page = flat[index]
+        children, index = _outline_tree(flat, index + 1, level + 1)
+        entries.append(OutlineEntry(title=title, page=page, children=children))
+    return tuple(entries), index

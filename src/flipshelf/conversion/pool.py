@@ -1,0 +1,163 @@
+"""The parent's side of the worker processes of one conversion.
+
+Why not `concurrent.futures.ProcessPoolExecutor`: when a worker dies it reports only "broken pool",
+not whether the kernel ended it for CPU time (SIGXCPU) or it crashed; it cannot be killed at a
+deadline; and it pickles results, so the parent would unpickle bytes from a process that has parsed
+an untrusted file. Here each worker has its own pipe carrying JSON, the parent waits on pipes and
+process sentinels together, and knows at once which worker died and how.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import signal
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkServerContext, SpawnContext
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+from typing import Any
+
+from flipshelf.conversion import errors
+from flipshelf.conversion.worker import MAX_MESSAGE_BYTES, WorkerJob, main
+
+# Modules the fork server imports once, so each worker starts in a few milliseconds instead of
+# the ~70 ms a "spawn" start (a fresh interpreter and imports) costs. "__main__" too: every
+# spawn-style child re-imports the parent's main module, which is then already in sys.modules.
+_PRELOAD = ["__main__", "flipshelf.conversion.worker", "flipshelf.conversion.pdfium"]
+
+
+def worker_context() -> ForkServerContext | SpawnContext:
+    """ "forkserver" where the platform has it, else "spawn"; never "fork" (unsafe with threads)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        forkserver = multiprocessing.get_context("forkserver")
+        forkserver.set_forkserver_preload(_PRELOAD)
+        return forkserver
+    return multiprocessing.get_context("spawn")
+
+
+@dataclass
+class Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    process: BaseProcess
+    conn: Connection
+    outstanding: int = 0
+
+
+class WorkerPool:
+    """Starts workers for one job, sends them commands, and turns every failure into an error.
+
+    Use as a context manager: leaving it stops the workers, killing any that do not stop at once.
+    """
+
+    def __init__(self, job: WorkerJob) -> None:
+        self._job = job
+        self._context = worker_context()
+        self.workers: list[Worker] = []
+        wall = job.options.limits.wall_seconds
+        self._deadline = time.monotonic() + wall if wall is not None else None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> Worker:
+        parent_end, child_end = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=main, args=(child_end, self._job), name="flipshelf-conversion", daemon=True
+        )
+        process.start()
+        # Closing our copy of the child's end makes a dead worker's pipe report EOF.
+        child_end.close()
+        worker = Worker(process, parent_end)
+        self.workers.append(worker)
+        return worker
+
+    def send(self, worker: Worker, command: dict[str, Any]) -> None:
+        worker.conn.send_bytes(json.dumps(command).encode())
+        worker.outstanding += 1
+
+    def receive(self) -> tuple[Worker, dict[str, Any]]:
+        """The next answer from any worker that owes one; raises the error a worker reports."""
+        busy = [worker for worker in self.workers if worker.outstanding > 0]
+        if not busy:
+            raise RuntimeError("no worker owes an answer")
+        while True:
+            handles = [w.conn for w in busy] + [w.process.sentinel for w in busy]
+            ready = wait(handles, self._timeout())
+            if not ready:
+                raise errors.ResourceLimitExceeded(errors.TIME_EXCEEDED)
+            for worker in busy:
+                if worker.conn in ready:
+                    return worker, self._read(worker)
+            for worker in busy:
+                if worker.process.sentinel in ready:
+                    raise _death(worker)
+
+    def _read(self, worker: Worker) -> dict[str, Any]:
+        try:
+            message = json.loads(worker.conn.recv_bytes(MAX_MESSAGE_BYTES))
+        except (EOFError, OSError):
+            worker.process.join(timeout=1.0)
+            raise _death(worker) from None
+        worker.outstanding -= 1
+        if not isinstance(message, dict):
+            raise errors.ConversionFailed(errors.RENDERER_CRASHED)
+        if "error" in message:
+            raise _reported(message)
+        return message
+
+    def _timeout(self) -> float | None:
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - time.monotonic())
+
+    def close(self) -> None:
+        for worker in self.workers:
+            _stop(worker)
+        for worker in self.workers:
+            worker.process.join(timeout=2.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self.workers.clear()
+
+
+def _stop(worker: Worker) -> None:
+    if worker.outstanding > 0:
+        # Busy on a page nobody will read: do not wait for it.
+        worker.process.kill()
+        return
+    with contextlib.suppress(OSError):  # already gone
+        worker.conn.send_bytes(b'{"op": "stop"}')
+
+
+def _reported(message: dict[str, Any]) -> errors.ConversionError:
+    reason = str(message.get("reason", errors.RENDERER_CRASHED))
+    if message["error"] == "unsupported":
+        return errors.UnsupportedDocument(reason)
+    if message["error"] == "limit":
+        return errors.ResourceLimitExceeded(reason)
+    return errors.ConversionFailed(reason)
+
+
+def _death(worker: Worker) -> errors.ConversionError:
+    code = worker.process.exitcode
+    if code == -signal.SIGXCPU:
+        return errors.ResourceLimitExceeded(errors.CPU_TIME_EXCEEDED)
+    if code == -signal.SIGKILL:
+        # Only the kernel kills workers behind our back: its OOM killer.
+        return errors.ResourceLimitExceeded(errors.OUT_OF_MEMORY)
+    return errors.ConversionFailed(errors.RENDERER_CRASHED)

@@ -1,0 +1,189 @@
+"""The conversion job: claim the flipbook, render it, publish pages as they are ready, finish.
+
+Safe to run twice: a claim is a conditional UPDATE, so a duplicate delivery (or a sweep's resend)
+of a job that is running or done does nothing. Files are written under names that depend only on
+the flipbook and the page, so a rerun after a crash overwrites rather than adds.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import structlog
+
+from flipshelf.conversion import errors
+from flipshelf.conversion.convert import convert_document, render_zoom
+from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, read_manifest
+from flipshelf.conversion.options import ConversionOptions
+from flipshelf.db.conversions import ClaimedJob, SqlConversions
+from flipshelf.domain.collections import ConvertStatus
+from flipshelf.services.ports import Clock, FileStore
+
+log = structlog.get_logger("flipshelf.jobs")
+
+
+class Abandoned(Exception):
+    """The job lost its lease (another worker took over): stop without touching the row."""
+
+
+class RetryLater(Exception):
+    """A transient failure: the runner schedules the job again after `delay` seconds."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(f"retry in {delay:.0f} s")
+        self.delay = delay
+
+
+@dataclass(frozen=True)
+class ConversionContext:
+    conversions: SqlConversions
+    files: FileStore
+    clock: Clock
+    options: ConversionOptions
+    lease: timedelta
+    attempts: int
+    work_dir: Path
+    retry_base_seconds: float = 5.0
+
+
+def book_prefix(flipbook_hash: str) -> str:
+    """Where a flipbook's pages and manifest live in the store."""
+    return f"flipbooks/{flipbook_hash}/book"
+
+
+def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:
+    """Converts one flipbook; answers True when it finished it (so a zoom pass may follow)."""
+    job = ctx.conversions.claim(flipbook_hash, ctx.clock.now(), ctx.lease)
+    if job is None:
+        log.info("conversion not claimed: done, or held by a live worker", flipbook=flipbook_hash)
+        return False
+    log.info("conversion started", flipbook=flipbook_hash, attempt=job.attempts)
+    ctx.work_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ctx.work_dir, prefix="convert-") as scratch:
+        try:
+            manifest = _convert(ctx, job, Path(scratch))
+        except Abandoned:
+            log.warning("conversion lost its lease", flipbook=flipbook_hash)
+            return False
+        except (errors.UnsupportedDocument, errors.PageLimitExceeded) as refused:
+            _fail(ctx, flipbook_hash, refused.reason)
+            return False
+        except Exception as failure:
+            return _transient(ctx, job, failure)
+    ctx.conversions.finish(
+        flipbook_hash, ctx.clock.now(), ConvertStatus.COMPLETE, page_count=manifest.page_count
+    )
+    log.info("conversion complete", flipbook=flipbook_hash, pages=manifest.page_count)
+    return True
+
+
+def _fail(ctx: ConversionContext, flipbook_hash: str, reason: str) -> None:
+    ctx.conversions.finish(flipbook_hash, ctx.clock.now(), ConvertStatus.FAILED, error=reason)
+    log.info("conversion failed", flipbook=flipbook_hash, reason=reason)
+
+
+def _transient(ctx: ConversionContext, job: ClaimedJob, failure: Exception) -> bool:
+    reason = failure.reason if isinstance(failure, errors.ConversionError) else "conversion error"
+    if job.attempts >= ctx.attempts:
+        log.error("conversion failed for good", flipbook=job.flipbook_hash, exc_info=failure)
+        _fail(ctx, job.flipbook_hash, reason)
+        return False
+    delay = ctx.retry_base_seconds * 2 ** (job.attempts - 1)
+    log.warning(
+        "conversion will be retried", flipbook=job.flipbook_hash, delay=delay, exc_info=failure
+    )
+    ctx.conversions.release(job.flipbook_hash, ctx.clock.now() + timedelta(seconds=delay))
+    raise RetryLater(delay) from failure
+
+
+def _fetch_source(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Path:
+    local = ctx.files.local_path(job.source_key)
+    if local is not None:
+        return local
+    target = scratch / f"source.{job.extension}"
+    ctx.files.get_file(job.source_key, target)
+    return target
+
+
+def _convert(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Manifest:
+    source = _fetch_source(ctx, job, scratch)
+    prefix = book_prefix(job.flipbook_hash)
+    direct = ctx.files.local_path(prefix)
+    out_dir = direct if direct is not None else scratch / "book"
+    if direct is not None and direct.exists():
+        shutil.rmtree(direct)  # a rerun starts clean: no page of an earlier attempt survives
+    publisher = _Publisher(ctx.files, prefix, out_dir, remote=direct is None)
+
+    def on_progress(pages_ready: int, page_count: int) -> None:
+        publisher.publish()
+        alive = ctx.conversions.progress(
+            job.flipbook_hash, ctx.clock.now(), ctx.lease, pages_ready, page_count
+        )
+        if not alive:
+            raise Abandoned()
+
+    manifest = convert_document(source, out_dir, ctx.options, on_progress)
+    publisher.publish()
+    return manifest
+
+
+def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> None:
+    """The later pass: zoom-size images. Needs no lease: it only adds files and rewrites the
+    manifest, and a lost run is harmless (the player falls back to the normal size)."""
+    prefix = book_prefix(flipbook_hash)
+    direct = ctx.files.local_path(prefix)
+    with tempfile.TemporaryDirectory(dir=ctx.work_dir, prefix="zoom-") as scratch:
+        work = Path(scratch)
+        out_dir = direct if direct is not None else _download_book(ctx, prefix, work / "book")
+        local = ctx.files.local_path(source_key)
+        if local is None:
+            local = work / "source"
+            ctx.files.get_file(source_key, local)
+        publisher = _Publisher(ctx.files, prefix, out_dir, remote=direct is None, zoom=True)
+        render_zoom(local, out_dir, ctx.options, lambda _ready, _count: publisher.publish())
+        publisher.publish()
+
+
+def _download_book(ctx: ConversionContext, prefix: str, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True)
+    ctx.files.get_file(f"{prefix}/{MANIFEST_NAME}", out_dir / MANIFEST_NAME)
+    return out_dir
+
+
+class _Publisher:
+    """Copies finished pages to a remote store, the manifest last, so a reader who sees a page
+    in the manifest can always load its files. A local store needs nothing: the converter wrote
+    straight into it."""
+
+    def __init__(
+        self, files: FileStore, prefix: str, out_dir: Path, *, remote: bool, zoom: bool = False
+    ) -> None:
+        self._files, self._prefix, self._out = files, prefix, out_dir
+        self._remote, self._zoom = remote, zoom
+        self._sent: set[str] = set()
+
+    def publish(self) -> None:
+        if not self._remote:
+            return
+        manifest = read_manifest(self._out)
+        for name in _ready_files(manifest, self._zoom):
+            if name not in self._sent:
+                self._files.put_file(f"{self._prefix}/{name}", self._out / name)
+                self._sent.add(name)
+        self._files.put_file(f"{self._prefix}/{MANIFEST_NAME}", self._out / MANIFEST_NAME)
+
+
+def _ready_files(manifest: Manifest, zoom: bool) -> list[str]:
+    ready = manifest.zoom_ready if zoom else manifest.pages_ready
+    names: list[str] = []
+    for page in manifest.pages[:ready]:
+        names.extend(image.file for size, image in page.images.items() if (size == "zoom") == zoom)
+        if page.text and not zoom:
+            names.append(page.text)
+    if manifest.text_index and manifest.complete and not zoom:
+        names.append(manifest.text_index)
+    return names

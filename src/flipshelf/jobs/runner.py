@@ -1,0 +1,32 @@
+"""Running a worker process: the Huey consumer plus the sweep, until told to stop."""
+
+from __future__ import annotations
+
+import structlog
+
+from flipshelf.app import build_runtime, conversion_context
+from flipshelf.jobs.queue import HueyQueue, make_huey
+from flipshelf.jobs.worker import JobHandlers, Sweeper
+from flipshelf.settings import Settings
+
+log = structlog.get_logger("flipshelf.worker")
+
+
+def run_worker(settings: Settings, threads: int = 1) -> None:
+    """Blocks, running jobs. Each thread converts one document at a time; a conversion itself
+    renders in its own processes, so one thread already keeps the cores busy."""
+    handlers = JobHandlers()
+    queue = HueyQueue(make_huey(settings), handlers.convert, handlers.zoom)
+    runtime = build_runtime(settings, queue=queue)
+    context = conversion_context(runtime)
+    handlers.bind(context, queue)
+    sweeper = Sweeper(context, queue, settings.sweep_interval_seconds)
+    sweeper.sweep_once()  # work left by a worker that died while nobody was running
+    sweeper.start()
+    log.info("worker started", threads=threads)
+    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=False)
+    try:
+        consumer.run()
+    finally:
+        sweeper.stop()
+        runtime.db.dispose()

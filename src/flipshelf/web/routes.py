@@ -1,0 +1,87 @@
+"""Public file routes: a flipbook's manifest and pages, a collection's thumbnail, logo and
+background. Only what the collection's status lets the public see is served."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from flipshelf.conversion.options import THUMB
+from flipshelf.conversion.pages import image_name
+from flipshelf.domain.collections import Collection
+from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
+from flipshelf.services import reading
+from flipshelf.services.ports import Ports
+
+# Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt).
+_BOOK_FILE = re.compile(
+    r"manifest\.json|text/all\.json|(pages|text)/[0-9]{4,7}(-[a-z]+)?\.(jpg|txt)"
+)
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _not_found() -> Response:
+    return PlainTextResponse("Not found", status_code=404)
+
+
+def _serve(ports: Ports, key: str, cache: str, media_type: str | None = None) -> Response:
+    path = ports.files.local_path(key)
+    if path is None or not path.is_file():
+        return _not_found()
+    # FileResponse streams with sendfile and answers Range requests.
+    return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache})
+
+
+def book_file(ports: Ports) -> Handler:
+    async def handler(request: Request) -> Response:
+        flipbook_hash, name = request.path_params["flipbook"], request.path_params["name"]
+        if not is_flipbook_hash(flipbook_hash) or not _BOOK_FILE.fullmatch(name):
+            return _not_found()
+        collection = await run_in_threadpool(reading.readable_flipbook, ports, flipbook_hash, False)
+        if collection is None:
+            return _not_found()
+        # The manifest changes while pages arrive; page files never change once written.
+        cache = "no-cache" if name == "manifest.json" else IMMUTABLE
+        return _serve(ports, f"flipbooks/{flipbook_hash}/book/{name}", cache)
+
+    return handler
+
+
+def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> Handler:
+    async def handler(request: Request) -> Response:
+        collection_hash = request.path_params["collection"]
+        if not is_collection_hash(collection_hash):
+            return _not_found()
+        collection = await run_in_threadpool(
+            reading.readable_collection, ports, collection_hash, False
+        )
+        key = pick(collection) if collection is not None else None
+        if key is None:
+            return _not_found()
+        # URLs carry ?v=<version>, so a changed file is a new URL: cache for a day.
+        return _serve(ports, key, "public, max-age=86400")
+
+    return handler
+
+
+def _thumbnail_key(collection: Collection) -> str | None:
+    ready = next((item for item in collection.items if item.pages_ready > 0), None)
+    if ready is None:
+        return None
+    return f"flipbooks/{ready.hash}/book/{image_name(1, ready.page_count or 1, THUMB)}"
+
+
+def web_routes(ports: Ports) -> list[BaseRoute]:
+    return [
+        Route("/f/{flipbook}/{name:path}", book_file(ports)),
+        Route("/c/{collection}/thumb.jpg", _collection_file(ports, _thumbnail_key)),
+        Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key)),
+        Route("/c/{collection}/background", _collection_file(ports, lambda c: c.background_key)),
+    ]
