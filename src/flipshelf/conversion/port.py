@@ -7,12 +7,14 @@ from pathlib import Path
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.detection import inspect_document, reencode_image
-from flipshelf.conversion.options import ConversionOptions
+from flipshelf.conversion.options import ConversionOptions, ResourceLimits
 from flipshelf.domain.errors import InvalidFileFormat, TooManyPages
 from flipshelf.services.ports import DocumentInfo
 
 # A file PDFium cannot open within its limits (a crash, a memory bomb) is refused as a bad
 # file: from the client's side it is one.
+
+INSPECTION_LIMITS = ResourceLimits(memory_bytes=1024 * 1024 * 1024, cpu_seconds=20, wall_seconds=30)
 
 # Logos and backgrounds are shown at most screen-sized: keep them no larger than this.
 MAX_IMAGE_SIDE = 2400
@@ -22,7 +24,9 @@ class ConversionInspector:
     """Opens uploads in a resource-limited worker process (never PDFium in the API process)."""
 
     def __init__(self, options: ConversionOptions) -> None:
-        self._options = options
+        # Opening a file to count pages takes milliseconds; a file that needs more is hostile,
+        # and it runs while an API request waits.
+        self._options = replace(options, limits=INSPECTION_LIMITS)
 
     def inspect(self, path: Path, max_pages: int) -> DocumentInfo:
         try:

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flipshelf.conversion.manifest import (
+    Link,
+    Manifest,
+    OutlineEntry,
+    Page,
+    PageImage,
+    read_manifest,
+    write_manifest,
+)
+
+
+def _manifest() -> Manifest:
+    ready = Page(
+        number=1,
+        width=595.0,
+        height=842.0,
+        images={"normal": PageImage("pages/0001-normal.jpg", 777, 1100)},
+        text="text/0001.txt",
+        links=(
+            Link((0.1, 0.2, 0.3, 0.4), uri="https://example.org/"),
+            Link((0, 0, 1, 0.1), page=2),
+        ),
+    )
+    outline = (OutlineEntry("One", 1, (OutlineEntry("One A", 2),)), OutlineEntry("Two", None))
+    return Manifest(
+        kind="pdf", pages=(ready, Page(2, 842.0, 595.0)), outline=outline, pages_ready=1
+    )
+
+
+def test_the_json_names_follow_the_documented_format() -> None:
+    data = _manifest().to_json()
+    assert data["version"] == 1
+    assert (data["pageCount"], data["pagesReady"], data["complete"]) == (2, 1, False)
+    first, second = data["pages"]
+    assert first["images"]["normal"] == {
+        "file": "pages/0001-normal.jpg",
+        "width": 777,
+        "height": 1100,
+    }
+    assert first["links"] == [
+        {"rect": [0.1, 0.2, 0.3, 0.4], "uri": "https://example.org/"},
+        {"rect": [0, 0, 1, 0.1], "page": 2},
+    ]
+    assert second == {"number": 2, "width": 842.0, "height": 595.0}
+    assert data["outline"][0]["children"][0] == {"title": "One A", "page": 2, "children": []}
+
+
+def test_a_manifest_survives_a_round_trip_through_a_file(tmp_path: Path) -> None:
+    manifest = _manifest()
+    write_manifest(tmp_path, manifest)
+    assert read_manifest(tmp_path) == manifest
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+
+
+def test_an_unknown_version_is_refused() -> None:
+    data = _manifest().to_json() | {"version": 2}
+    with pytest.raises(ValueError):
+        Manifest.from_json(json.loads(json.dumps(data)))
