@@ -45,8 +45,14 @@ def post(client: TestClient, body: bytes) -> dict[str, object]:
     return answer
 
 
-def upload(client: TestClient, tenant: Tenant, action: str, data: bytes, name: str = "doc.pdf",
-           **params: str) -> dict[str, object]:
+def upload(
+    client: TestClient,
+    tenant: Tenant,
+    action: str,
+    data: bytes,
+    name: str = "doc.pdf",
+    **params: str,
+) -> dict[str, object]:
     fields = list(signed(tenant.pair, action, **params).items())
     return post(client, multipart(fields, [("file", name, data)]))
 
@@ -62,12 +68,22 @@ def staging_files(runtime: Runtime) -> list[Path]:
 
 
 def test_create_stores_the_file_and_answers_processing(
-    client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path],
+    client: TestClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    documents: dict[str, Path],
     queued: list[str],
 ) -> None:
     pdf = documents["text"].read_bytes()
-    body = upload(client, tenant, "collection.create", pdf, name="../../etc/Spring Catalogue.pdf",
-                  description="d", collectionStatus="unlisted")
+    body = upload(
+        client,
+        tenant,
+        "collection.create",
+        pdf,
+        name="../../etc/Spring Catalogue.pdf",
+        description="d",
+        collectionStatus="unlisted",
+    )
     assert body["code"] == 20, body
     data = body["data"]
     assert isinstance(data, dict)
@@ -86,16 +102,22 @@ def test_create_stores_the_file_and_answers_processing(
     assert runtime.ports.quota.used(tenant.account.id, month) == 1
 
 
-def test_the_seed_curl_order_works(client: TestClient, tenant: Tenant, runtime: Runtime,
-                                   documents: dict[str, Path]) -> None:
+def test_the_seed_curl_order_works(
+    client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path]
+) -> None:
     """curl -F puts the file before the signature: credentials come after the file part."""
     collection = seed_collection(runtime, tenant)
     params = signed(tenant.pair, "collection.setBackgroundImage", collectionHash=collection.hash)
     signature = params.pop("signature")
-    tail = f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n{signature}\r\n'
-    body = multipart(list(params.items()), [("file", "background.jpg",
-                                             documents["exif_jpeg"].read_bytes())])
-    body = body.replace(f"--{BOUNDARY}--\r\n".encode(), tail.encode() + f"--{BOUNDARY}--\r\n".encode())
+    tail = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="signature"\r\n\r\n{signature}\r\n'
+    )
+    body = multipart(
+        list(params.items()), [("file", "background.jpg", documents["exif_jpeg"].read_bytes())]
+    )
+    body = body.replace(
+        f"--{BOUNDARY}--\r\n".encode(), tail.encode() + f"--{BOUNDARY}--\r\n".encode()
+    )
     answer = post(client, body)
     assert answer["code"] == 20, answer
     assert isinstance(answer["data"], dict) and answer["data"]["backgroundImageUrl"]
@@ -105,29 +127,47 @@ def test_the_seed_html_form_without_a_signature_is_refused_and_stores_nothing(
     client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path]
 ) -> None:
     collection = seed_collection(runtime, tenant)
-    fields = [("action", "collection.setBackgroundImage"), ("apiKey", tenant.pair.api_key),
-              ("collectionHash", collection.hash)]
+    fields = [
+        ("action", "collection.setBackgroundImage"),
+        ("apiKey", tenant.pair.api_key),
+        ("collectionHash", collection.hash),
+    ]
     before = stored_files(runtime)
-    answer = post(client, multipart(fields, [("file", "bg.jpg", documents["exif_jpeg"].read_bytes())]))
+    answer = post(
+        client, multipart(fields, [("file", "bg.jpg", documents["exif_jpeg"].read_bytes())])
+    )
     assert answer["code"] == 30
     assert stored_files(runtime) == before and staging_files(runtime) == []
 
 
-def test_flipbook_add_appends_an_item(client: TestClient, tenant: Tenant, runtime: Runtime,
-                                      documents: dict[str, Path]) -> None:
+def test_flipbook_add_appends_an_item(
+    client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path]
+) -> None:
     collection = seed_collection(runtime, tenant)
-    answer = upload(client, tenant, "flipbook.add", documents["png"].read_bytes(),
-                    name="page.png", collectionHash=collection.hash, title="Second")
+    answer = upload(
+        client,
+        tenant,
+        "flipbook.add",
+        documents["png"].read_bytes(),
+        name="page.png",
+        collectionHash=collection.hash,
+        title="Second",
+    )
     assert answer["code"] == 20, answer
     items = answer["data"]["collectionItems"]  # type: ignore[index]
     assert [i["flipbookTitle"] for i in items] == ["book 1", "Second"]
     assert items[1]["extension"] == "png" and items[1]["convertStatus"] == "PROCESSING"
 
 
-@pytest.mark.parametrize("kind,code", [("not_a_pdf", 45), ("encrypted", 45),
-                                        ("truncated", 45), ("bomb", 45)])
+@pytest.mark.parametrize(
+    "kind,code", [("not_a_pdf", 45), ("encrypted", 45), ("truncated", 45), ("bomb", 45)]
+)
 def test_bad_files_answer_45_and_store_nothing(
-    client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path], kind: str,
+    client: TestClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    documents: dict[str, Path],
+    kind: str,
     code: int,
 ) -> None:
     answer = upload(client, tenant, "collection.create", documents[kind].read_bytes())
@@ -135,12 +175,17 @@ def test_bad_files_answer_45_and_store_nothing(
     assert stored_files(runtime) == [] and staging_files(runtime) == []
     month = month_key(runtime.ports.clock.now())
     assert runtime.ports.quota.used(tenant.account.id, month) == 0
-    assert client.get("/v1/", params=signed(tenant.pair, "collection.getList")).json()["data"][
-        "collectionCount"] == 0
+    assert (
+        client.get("/v1/", params=signed(tenant.pair, "collection.getList")).json()["data"][
+            "collectionCount"
+        ]
+        == 0
+    )
 
 
-def test_too_many_pages_answers_35(tmp_path: Path, database_url: str, documents: dict[str, Path],
-                                   queued: list[str]) -> None:
+def test_too_many_pages_answers_35(
+    tmp_path: Path, database_url: str, documents: dict[str, Path], queued: list[str]
+) -> None:
     with _server(tmp_path, database_url, max_pages=3) as (client, runtime, tenant):
         answer = upload(client, tenant, "collection.create", documents["text"].read_bytes())
         assert answer["code"] == 35
@@ -149,7 +194,9 @@ def test_too_many_pages_answers_35(tmp_path: Path, database_url: str, documents:
 
 def test_two_files_answer_36(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
     fields = list(signed(tenant.pair, "collection.create").items())
-    answer = post(client, multipart(fields, [("file", "a.pdf", b"%PDF-1"), ("file", "b.pdf", b"x")]))
+    answer = post(
+        client, multipart(fields, [("file", "a.pdf", b"%PDF-1"), ("file", "b.pdf", b"x")])
+    )
     assert answer["code"] == 36
     assert stored_files(runtime) == [] and staging_files(runtime) == []
 
@@ -168,10 +215,13 @@ def test_size_cap_answers_34_also_without_content_length(
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
             for start in range(0, len(body), 512):
-                yield body[start:start + 512]
+                yield body[start : start + 512]
 
-        response = client.post("/v1/", content=chunks(),
-                               headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
+        response = client.post(
+            "/v1/",
+            content=chunks(),
+            headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+        )
         assert response.json()["code"] == 34
         assert stored_files(runtime) == [] and staging_files(runtime) == []
 
@@ -184,8 +234,9 @@ def test_credentials_before_the_file_are_checked_before_it_is_read(
     app = create_app(runtime)
     head = multipart([("action", "collection.create"), ("apiKey", "UNKNOWN-KEY")], [])
     head = head.replace(f"--{BOUNDARY}--\r\n".encode(), b"")
-    head += (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n'
-             "\r\n").encode()
+    head += (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n'
+    ).encode()
     pulled: list[int] = []
 
     async def body() -> AsyncIterator[bytes]:
@@ -198,8 +249,10 @@ def test_credentials_before_the_file_are_checked_before_it_is_read(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             response = await client.post(
-                "/v1/", content=body(),
-                headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
+                "/v1/",
+                content=body(),
+                headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+            )
             return int(response.json()["code"])
 
     assert asyncio.run(scenario()) == 41
@@ -207,12 +260,14 @@ def test_credentials_before_the_file_are_checked_before_it_is_read(
     assert staging_files(runtime) == []
 
 
-def test_a_bad_signature_stores_nothing(client: TestClient, tenant: Tenant, runtime: Runtime,
-                                        documents: dict[str, Path]) -> None:
+def test_a_bad_signature_stores_nothing(
+    client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path]
+) -> None:
     fields = signed(tenant.pair, "collection.create")
     fields["signature"] = "0" * 32
-    answer = post(client, multipart(list(fields.items()), [("file", "a.pdf",
-                                                            documents["text"].read_bytes())]))
+    answer = post(
+        client, multipart(list(fields.items()), [("file", "a.pdf", documents["text"].read_bytes())])
+    )
     assert answer["code"] == 44
     assert stored_files(runtime) == [] and staging_files(runtime) == []
 
@@ -220,7 +275,7 @@ def test_a_bad_signature_stores_nothing(client: TestClient, tenant: Tenant, runt
 def test_quota_answers_33_and_is_charged_once_per_success(
     tmp_path: Path, database_url: str, documents: dict[str, Path], queued: list[str]
 ) -> None:
-    with _server(tmp_path, database_url, uploads_per_month=2) as (client, runtime, tenant):
+    with _server(tmp_path, database_url, uploads_per_month=2) as (client, _runtime, tenant):
         pdf = documents["text"].read_bytes()
         assert upload(client, tenant, "collection.create", b"not a pdf")["code"] == 45
         assert upload(client, tenant, "collection.create", pdf)["code"] == 20
@@ -240,12 +295,16 @@ def test_concurrent_uploads_never_exceed_the_quota(
         async def scenario() -> list[int]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+
                 async def one() -> int:
                     fields = list(signed(tenant.pair, "collection.create").items())
                     response = await client.post(
-                        "/v1/", content=multipart(fields, [("file", "a.pdf", pdf)]),
-                        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"})
+                        "/v1/",
+                        content=multipart(fields, [("file", "a.pdf", pdf)]),
+                        headers={"content-type": f"multipart/form-data; boundary={BOUNDARY}"},
+                    )
                     return int(response.json()["code"])
+
                 return list(await asyncio.gather(*(one() for _ in range(8))))
 
         codes = asyncio.run(scenario())
@@ -258,17 +317,33 @@ def test_logo_is_reencoded_without_metadata(
     client: TestClient, tenant: Tenant, runtime: Runtime, documents: dict[str, Path]
 ) -> None:
     collection = seed_collection(runtime, tenant)
-    answer = upload(client, tenant, "collection.setLogo", documents["exif_jpeg"].read_bytes(),
-                    name="logo.jpg", collectionHash=collection.hash)
+    answer = upload(
+        client,
+        tenant,
+        "collection.setLogo",
+        documents["exif_jpeg"].read_bytes(),
+        name="logo.jpg",
+        collectionHash=collection.hash,
+    )
     assert answer["code"] == 20, answer
     assert answer["data"]["logoUrl"]  # type: ignore[index]
     (stored,) = [p for p in stored_files(runtime) if "logo" in p.name]
     with Image.open(stored) as image:
         assert not image.getexif()
-    assert upload(client, tenant, "collection.setLogo", b"%PDF-1.4 nope",
-                  collectionHash=collection.hash)["code"] == 45
-    again = upload(client, tenant, "collection.setLogo", documents["png"].read_bytes(),
-                   name="logo.png", collectionHash=collection.hash)
+    assert (
+        upload(
+            client, tenant, "collection.setLogo", b"%PDF-1.4 nope", collectionHash=collection.hash
+        )["code"]
+        == 45
+    )
+    again = upload(
+        client,
+        tenant,
+        "collection.setLogo",
+        documents["png"].read_bytes(),
+        name="logo.png",
+        collectionHash=collection.hash,
+    )
     assert again["code"] == 20
     assert len([p for p in stored_files(runtime) if "logo" in p.name]) == 1  # the old one is gone
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -17,7 +16,6 @@ from starlette.testclient import TestClient
 from flipshelf.app import Runtime, build_runtime, create_app
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.migrate import upgrade
-from flipshelf.settings import Settings
 from tests.api.test_uploads import upload
 from tests.conftest import make_settings
 from tests.e2e.conftest import E2E_SETTINGS, Workers, all_finished, poll
@@ -44,7 +42,7 @@ def read_flipbook(client: TestClient, flipbook_hash: str) -> dict[str, object]:
 
 
 def test_a_pdf_becomes_a_readable_flipbook(e2e: E2E, documents: dict[str, Path]) -> None:
-    runtime, client, tenant, workers = e2e
+    _runtime, client, tenant, workers = e2e
     workers.start()
     answer = upload(client, tenant, "collection.create", documents["text"].read_bytes())
     assert answer["code"] == 20, answer
@@ -62,7 +60,7 @@ def test_a_pdf_becomes_a_readable_flipbook(e2e: E2E, documents: dict[str, Path])
 
 
 def test_an_image_becomes_a_one_page_flipbook(e2e: E2E, documents: dict[str, Path]) -> None:
-    runtime, client, tenant, workers = e2e
+    _runtime, client, tenant, workers = e2e
     workers.start()
     answer = upload(client, tenant, "collection.create", documents["png"].read_bytes(), "p.png")
     collection_hash = answer["data"]["collectionHash"]  # type: ignore[index]
@@ -96,7 +94,7 @@ class _FileServer:
         body = payload
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
