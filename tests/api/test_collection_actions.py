@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from flipshelf.app import Runtime
+from flipshelf.db.conversions import SqlConversions
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from tests.conftest import Api
 from tests.support import new_tenant, seed_collection, signed
@@ -41,11 +42,11 @@ def test_get_collection_answers_the_seed_shape(api: Api, runtime: Runtime) -> No
 def test_a_failed_item_carries_its_reason(api: Api, runtime: Runtime) -> None:
     collection = seed_collection(runtime, api.tenant, items=(ConvertStatus.PROCESSING,))
     item = collection.items[0]
-    runtime.ports.collections.set_convert_status(
-        item.hash,
-        ConvertStatus.FAILED,
-        now=runtime.ports.clock.now(),
-        error="password-protected PDF",
+    conversions = SqlConversions(runtime.db)
+    job = conversions.claim(item.hash, runtime.ports.clock.now(), timedelta(minutes=1))
+    assert job is not None
+    conversions.finish(
+        job, runtime.ports.clock.now(), ConvertStatus.FAILED, error="password-protected PDF"
     )
     data = api.get("collection.getCollection", collectionHash=collection.hash)["data"]
     assert data["collectionItems"][0]["convertStatus"] == "FAILED"

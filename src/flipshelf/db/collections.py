@@ -206,30 +206,6 @@ class SqlCollections:
             conn.execute(_bump(collection_id, now))
             return _load(conn, collection_id)
 
-    def set_convert_status(
-        self,
-        flipbook_hash: str,
-        status: ConvertStatus,
-        *,
-        now: datetime,
-        page_count: int | None = None,
-        pages_ready: int | None = None,
-        error: str | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"convert_status": status.value, "convert_error": error}
-        if page_count is not None:
-            values["page_count"] = page_count
-        if pages_ready is not None:
-            values["pages_ready"] = pages_ready
-        with self._db.write() as conn:
-            collection_id = conn.execute(
-                update(flipbooks)
-                .where(flipbooks.c.hash == flipbook_hash)
-                .values(**values)
-                .returning(flipbooks.c.collection_id)
-            ).scalar_one()
-            conn.execute(_bump(collection_id, now))
-
     def update(self, collection_id: int, changes: CollectionChanges, now: datetime) -> Collection:
         values: dict[str, Any] = {}
         for column, value in (

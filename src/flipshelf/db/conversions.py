@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update, and_, or_, select, update
+from sqlalchemy import ColumnElement, Update, and_, or_, select, update
 
 from flipshelf.db.database import Database
 from flipshelf.db.schema import collections, flipbooks
@@ -33,6 +33,15 @@ def _bump_collection(collection_id: int, now: datetime) -> Update:
         update(collections)
         .where(collections.c.id == collection_id)
         .values(version=collections.c.version + 1, updated_at=now)
+    )
+
+
+def _held(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
+    """The row is still this job's: same flipbook, still converting, no claim since."""
+    return (
+        flipbooks.c.hash == job.flipbook_hash,
+        flipbooks.c.convert_status == _PROCESSING,
+        flipbooks.c.attempts == job.attempts,
     )
 
 
@@ -59,56 +68,45 @@ class SqlConversions:
         return ClaimedJob(row.hash, row.collection_id, row.source_key, row.extension, row.attempts)
 
     def progress(
-        self, flipbook_hash: str, now: datetime, lease: timedelta, pages_ready: int, page_count: int
+        self, job: ClaimedJob, now: datetime, lease: timedelta, pages_ready: int, page_count: int
     ) -> bool:
-        """Records pages ready and renews the lease; False if the job was taken away."""
+        """Records pages ready and renews the lease; False if the job was taken away (another
+        claim since: the attempt number is the lease's token)."""
         with self._db.write() as conn:
-            return bool(
-                conn.execute(
-                    update(flipbooks)
-                    .where(
-                        flipbooks.c.hash == flipbook_hash, flipbooks.c.convert_status == _PROCESSING
-                    )
-                    .values(lease_until=now + lease, pages_ready=pages_ready, page_count=page_count)
-                ).rowcount
-            )
+            renewed = conn.execute(
+                update(flipbooks)
+                .where(*_held(job))
+                .values(lease_until=now + lease, pages_ready=pages_ready, page_count=page_count)
+            ).rowcount
+        return bool(renewed)
 
     def finish(
         self,
-        flipbook_hash: str,
+        job: ClaimedJob,
         now: datetime,
         status: ConvertStatus,
         *,
         page_count: int | None = None,
         error: str | None = None,
     ) -> bool:
+        """Ends the job with its outcome, unless another claim took it over meanwhile."""
         values: dict[str, object] = {"convert_status": status.value, "lease_until": None}
         if page_count is not None:
             values.update(page_count=page_count, pages_ready=page_count)
         if error is not None:
             values["convert_error"] = error[:255]
         with self._db.write() as conn:
-            row = conn.execute(
-                select(flipbooks.c.collection_id).where(
-                    flipbooks.c.hash == flipbook_hash, flipbooks.c.convert_status == _PROCESSING
-                )
-            ).first()
-            if row is None:
+            if not conn.execute(update(flipbooks).where(*_held(job)).values(**values)).rowcount:
                 return False
-            conn.execute(
-                update(flipbooks).where(flipbooks.c.hash == flipbook_hash).values(**values)
-            )
-            conn.execute(_bump_collection(row.collection_id, now))
+            conn.execute(_bump_collection(job.collection_id, now))
         return True
 
-    def release(self, flipbook_hash: str, retry_at: datetime) -> None:
+    def release(self, job: ClaimedJob, retry_at: datetime) -> None:
         """Gives the job back after a transient failure; it is retried at `retry_at`, and the
         sweep leaves it alone until then."""
         with self._db.write() as conn:
             conn.execute(
-                update(flipbooks)
-                .where(flipbooks.c.hash == flipbook_hash, flipbooks.c.convert_status == _PROCESSING)
-                .values(lease_until=None, queued_at=retry_at)
+                update(flipbooks).where(*_held(job)).values(lease_until=None, queued_at=retry_at)
             )
 
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]:
@@ -128,8 +126,11 @@ class SqlConversions:
             ).all()
             found = [row.hash for row in rows]
             if found:
+                # Queued anew: no lease (so a new claim may start) until the grace passes again.
                 conn.execute(
-                    update(flipbooks).where(flipbooks.c.hash.in_(found)).values(queued_at=now)
+                    update(flipbooks)
+                    .where(flipbooks.c.hash.in_(found))
+                    .values(queued_at=now, lease_until=None)
                 )
         return found
 

@@ -70,33 +70,33 @@ def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:
             log.warning("conversion lost its lease", flipbook=flipbook_hash)
             return False
         except (errors.UnsupportedDocument, errors.PageLimitExceeded) as refused:
-            _fail(ctx, flipbook_hash, refused.reason)
+            _fail(ctx, job, refused.reason)
             return False
         except Exception as failure:
             return _transient(ctx, job, failure)
-    ctx.conversions.finish(
-        flipbook_hash, ctx.clock.now(), ConvertStatus.COMPLETE, page_count=manifest.page_count
+    finished = ctx.conversions.finish(
+        job, ctx.clock.now(), ConvertStatus.COMPLETE, page_count=manifest.page_count
     )
     log.info("conversion complete", flipbook=flipbook_hash, pages=manifest.page_count)
-    return True
+    return finished
 
 
-def _fail(ctx: ConversionContext, flipbook_hash: str, reason: str) -> None:
-    ctx.conversions.finish(flipbook_hash, ctx.clock.now(), ConvertStatus.FAILED, error=reason)
-    log.info("conversion failed", flipbook=flipbook_hash, reason=reason)
+def _fail(ctx: ConversionContext, job: ClaimedJob, reason: str) -> None:
+    ctx.conversions.finish(job, ctx.clock.now(), ConvertStatus.FAILED, error=reason)
+    log.info("conversion failed", flipbook=job.flipbook_hash, reason=reason)
 
 
 def _transient(ctx: ConversionContext, job: ClaimedJob, failure: Exception) -> bool:
     reason = failure.reason if isinstance(failure, errors.ConversionError) else "conversion error"
     if job.attempts >= ctx.attempts:
         log.error("conversion failed for good", flipbook=job.flipbook_hash, exc_info=failure)
-        _fail(ctx, job.flipbook_hash, reason)
+        _fail(ctx, job, reason)
         return False
     delay = ctx.retry_base_seconds * 2 ** (job.attempts - 1)
     log.warning(
         "conversion will be retried", flipbook=job.flipbook_hash, delay=delay, exc_info=failure
     )
-    ctx.conversions.release(job.flipbook_hash, ctx.clock.now() + timedelta(seconds=delay))
+    ctx.conversions.release(job, ctx.clock.now() + timedelta(seconds=delay))
     raise RetryLater(delay) from failure
 
 
@@ -120,9 +120,7 @@ def _convert(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Manifest
 
     def on_progress(pages_ready: int, page_count: int) -> None:
         publisher.publish()
-        alive = ctx.conversions.progress(
-            job.flipbook_hash, ctx.clock.now(), ctx.lease, pages_ready, page_count
-        )
+        alive = ctx.conversions.progress(job, ctx.clock.now(), ctx.lease, pages_ready, page_count)
         if not alive:
             raise Abandoned()
 

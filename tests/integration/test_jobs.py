@@ -1,0 +1,117 @@
+"""Conversion jobs against a real database and store: claims, retries, the sweep."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flipshelf.app import Runtime, conversion_context
+from flipshelf.conversion.options import ResourceLimits
+from flipshelf.db.conversions import SqlConversions
+from flipshelf.domain.collections import CollectionStatus, ConvertStatus
+from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion
+from flipshelf.jobs.worker import Sweeper
+from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
+from tests.support import FixedClock, RecordingQueue, Tenant
+
+
+def _upload(runtime: Runtime, tenant: Tenant, document: Path, tmp_path: Path) -> str:
+    staged = tmp_path / "staged.bin"
+    staged.write_bytes(document.read_bytes())
+    fields = CollectionFields("t", "", CollectionStatus.PUBLISHED, 650, 385)
+    collection = create_collection(runtime.ports, tenant.account, staged, fields, "t",
+                                   UploadLimits(1000, 1000))
+    return collection.items[0].hash
+
+
+def _status(runtime: Runtime, flipbook_hash: str) -> tuple[ConvertStatus, str | None]:
+    collection = runtime.ports.collections.of_flipbook(flipbook_hash)
+    assert collection is not None
+    item = collection.item(flipbook_hash)
+    assert item is not None
+    return item.convert_status, item.convert_error
+
+
+@pytest.fixture
+def context(runtime: Runtime) -> ConversionContext:
+    return replace(conversion_context(runtime), retry_base_seconds=1.0)
+
+
+def test_a_job_runs_once_even_when_delivered_twice(
+    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    assert run_conversion(context, flipbook_hash) is True
+    assert run_conversion(context, flipbook_hash) is False  # done: the duplicate does nothing
+    assert _status(runtime, flipbook_hash) == (ConvertStatus.COMPLETE, None)
+    assert SqlConversions(runtime.db).attempts(flipbook_hash) == 1
+
+
+def test_a_live_lease_keeps_a_second_worker_out(
+    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    tmp_path: Path, clock: FixedClock,
+) -> None:
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    conversions = SqlConversions(runtime.db)
+    assert conversions.claim(flipbook_hash, clock.now(), context.lease) is not None
+    assert run_conversion(context, flipbook_hash) is False  # another worker holds it
+    clock.advance(seconds=context.lease.total_seconds() + 1)
+    assert run_conversion(context, flipbook_hash) is True  # its lease ran out: take over
+    assert conversions.attempts(flipbook_hash) == 2
+
+
+def test_refused_documents_fail_at_once_with_their_reason(
+    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    source = runtime.ports.files.local_path(f"flipbooks/{flipbook_hash}/source.pdf")
+    assert source is not None
+    source.write_bytes(documents["encrypted"].read_bytes())  # as if it changed after the check
+    assert run_conversion(context, flipbook_hash) is False
+    assert _status(runtime, flipbook_hash) == (ConvertStatus.FAILED, "password-protected PDF")
+    assert SqlConversions(runtime.db).attempts(flipbook_hash) == 1
+
+
+def test_transient_failures_retry_with_backoff_then_fail(
+    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    tmp_path: Path, clock: FixedClock,
+) -> None:
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    # CPU-starved renderers fail every time: a failure that is not the document's fault.
+    starved = replace(context, options=replace(context.options, limits=ResourceLimits(
+        memory_bytes=None, cpu_seconds=None, wall_seconds=0.001)))
+    delays = []
+    for _attempt in range(starved.attempts - 1):
+        with pytest.raises(RetryLater) as retry:
+            run_conversion(starved, flipbook_hash)
+        delays.append(retry.value.delay)
+        assert _status(runtime, flipbook_hash)[0] is ConvertStatus.PROCESSING
+        clock.advance(seconds=retry.value.delay)
+    assert delays == [1.0, 2.0]
+    assert run_conversion(starved, flipbook_hash) is False
+    status, reason = _status(runtime, flipbook_hash)
+    assert status is ConvertStatus.FAILED and reason
+    assert SqlConversions(runtime.db).attempts(flipbook_hash) == starved.attempts
+
+
+def test_the_sweep_requeues_expired_leases_and_lost_messages_once(
+    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    tmp_path: Path, clock: FixedClock,
+) -> None:
+    held = _upload(runtime, tenant, documents["text"], tmp_path)
+    never_started = _upload(runtime, tenant, documents["png"], tmp_path)
+    SqlConversions(runtime.db).claim(held, clock.now(), context.lease)
+    queue = RecordingQueue()
+    sweeper = Sweeper(context, queue, interval=60)  # type: ignore[arg-type]
+    assert sweeper.sweep_once() == []  # lease live, message recently queued
+    clock.advance(seconds=2 * context.lease.total_seconds() + 1)
+    assert sorted(sweeper.sweep_once()) == sorted([held, never_started])
+    assert sweeper.sweep_once() == []  # just re-queued: not again until the grace passes
+    assert sorted(queue.sent) == sorted([held, never_started])
+    assert run_conversion(context, held) is True
+    clock.advance(seconds=2 * context.lease.total_seconds() + 1)
+    assert sweeper.sweep_once() == [never_started]
