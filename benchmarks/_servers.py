@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 BARE_PATH = "/bench/bare"
+SINK_PATH = "/bench/sink"
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 HUGE_RATE = 1_000_000_000
@@ -38,12 +39,21 @@ async def bare_json(request: Request) -> JSONResponse:
     return JSONResponse({"code": 20, "status": "OK", "data": {"answer": 42}})
 
 
+async def bare_sink(request: Request) -> JSONResponse:
+    """The upload baseline: read the body as it streams and throw it away."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+    return JSONResponse({"code": 20, "status": "OK", "data": {"bytes": size}})
+
+
 def app_factory() -> Starlette:
-    """flipshelf's app exactly as `flipshelf serve` builds it, plus the bare route."""
+    """flipshelf's app exactly as `flipshelf serve` builds it, plus the bare routes."""
     from flipshelf.app import app_from_environment
 
     app = app_from_environment()
     app.router.routes.append(Route(BARE_PATH, bare_json, methods=["GET"]))
+    app.router.routes.append(Route(SINK_PATH, bare_sink, methods=["POST"]))
     return app
 
 

@@ -87,6 +87,10 @@ class FileStore(Protocol):
         """Stores a finished local file durably; the local backend may move it."""
         ...
 
+    def adopt_file(self, key: str, path: Path) -> None:
+        """Stores a finished, fsynced file the caller gives up (moved when it can be)."""
+        ...
+
     def get_file(self, key: str, target: Path) -> None: ...
     def local_path(self, key: str) -> Path | None:
         """Where the key lives on this machine's disk, for stores that keep files locally."""

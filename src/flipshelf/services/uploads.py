@@ -63,7 +63,7 @@ def _store_document(
     flipbook_hash = new_flipbook_hash()
     key = source_key(flipbook_hash, info.extension)
     try:
-        ports.files.put_file(key, staged)
+        ports.files.adopt_file(key, staged)
         collection = record(flipbook_hash, key, info)
     except BaseException:
         ports.quota.refund(account.id, month)
@@ -128,7 +128,7 @@ def _replace_image(
         extension = ports.images.reencode(staged, encoded)
         # A fresh key per upload: readers' caches and old packages never see a changed file.
         key = f"collections/{collection.hash}/{role}-{new_flipbook_hash()[:12]}.{extension}"
-        ports.files.put_file(key, encoded)
+        ports.files.adopt_file(key, encoded)
     finally:
         encoded.unlink(missing_ok=True)
     replace = (

@@ -8,12 +8,14 @@ sendfile through `local_path`.
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flipshelf.storage.durable import write_durably
+from flipshelf.storage.durable import fsync_dir, make_dirs, write_durably
 from flipshelf.storage.keys import check_key
 
 # Copy buffer: large enough for disk throughput, small enough that a 500 MB upload costs no memory.
@@ -46,6 +48,21 @@ class LocalFileStore:
                 lambda out: shutil.copyfileobj(source, out, COPY_BUFFER),
                 create_only=create_only,
             )
+
+    def adopt_file(self, key: str, path: Path) -> None:
+        """Stores a finished, fsynced file by moving it (the caller gives it up). Uploads are
+        staged on the store's filesystem so this is one rename, not a second copy of 500 MB."""
+        target = self._path(key)
+        make_dirs(target.parent)
+        try:
+            os.replace(path, target)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            self.put_file(key, path)  # another filesystem: copy durably, then let go of it
+            path.unlink()
+            return
+        fsync_dir(target.parent)
 
     def put_bytes(self, key: str, data: bytes, *, create_only: bool = False) -> None:
         write_durably(self._path(key), lambda out: out.write(data), create_only=create_only)

@@ -60,6 +60,11 @@ class ObjectFileStore:
         with path.open("rb") as source:
             self._put(store, key, source, create_only)
 
+    def adopt_file(self, key: str, path: Path) -> None:
+        """Stores a finished file and lets go of the local copy."""
+        self.put_file(key, path)
+        path.unlink(missing_ok=True)
+
     def put_bytes(self, key: str, data: bytes, *, create_only: bool = False) -> None:
         check_key(key)
         self._put(self._objects(), key, data, create_only)
