@@ -6,7 +6,7 @@ Each Protocol has a SQL (or real) implementation and tests may pass fakes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -94,6 +94,10 @@ class FileStore(Protocol):
     def get_file(self, key: str, target: Path) -> None: ...
     def local_path(self, key: str) -> Path | None:
         """Where the key lives on this machine's disk, for stores that keep files locally."""
+        ...
+
+    def signed_url(self, key: str, expires_in: timedelta) -> str | None:
+        """A direct, expiring URL for readers (object stores); None where there is none."""
         ...
 
     def delete(self, key: str) -> None: ...

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from flipshelf.conversion.options import THUMB
@@ -23,6 +24,7 @@ _BOOK_FILE = re.compile(
     r"manifest\.json|text/all\.json|(pages|text)/[0-9]{4,7}(-[a-z]+)?\.(jpg|txt)"
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
+SIGNED_URL_LIFETIME = timedelta(minutes=10)
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -33,7 +35,14 @@ def _not_found() -> Response:
 
 def _serve(ports: Ports, key: str, cache: str, media_type: str | None = None) -> Response:
     path = ports.files.local_path(key)
-    if path is None or not path.is_file():
+    if path is None:
+        # Object storage: the reader fetches from it directly with a short-lived signed URL,
+        # so file bytes never pass through the API process.
+        url = ports.files.signed_url(key, SIGNED_URL_LIFETIME)
+        if url is None:
+            return _not_found()
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    if not path.is_file():
         return _not_found()
     # FileResponse streams with sendfile and answers Range requests.
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache})
