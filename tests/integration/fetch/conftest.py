@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import ipaddress
-import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,8 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from flipshelf.fetch import AllowList, FetchPolicy, StaticResolver
-
-LOOPBACK = ipaddress.ip_network("127.0.0.0/8")
+from tests.network_guard import guard_sockets
 
 
 @pytest.fixture
@@ -32,31 +29,8 @@ def anyio_backend() -> str:
 
 @pytest.fixture(autouse=True)
 def connections(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every IP a socket tried to connect to. Anything outside 127.0.0.0/8 fails the test before
-    a packet is sent, so a broken guard can never reach a real network."""
-    attempts: list[str] = []
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def guarded_connect(self: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple):
-            attempts.append(address[0])
-            if ipaddress.ip_address(address[0].split("%")[0]) not in LOOPBACK:
-                raise AssertionError(f"test tried to connect outside loopback: {address!r}")
-        real_connect(self, address)
-
-    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host not in (None, "localhost"):
-            try:
-                ipaddress.ip_address(host)
-            except ValueError:
-                raise AssertionError(f"test tried a real DNS lookup of {host!r}") from None
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect)
-    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
-    yield attempts
+    """Every IP a socket tried to connect to; see tests/network_guard.py."""
+    yield guard_sockets(monkeypatch)
 
 
 Route = Callable[[asyncio.StreamWriter], Awaitable[None]]
