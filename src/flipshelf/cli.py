@@ -26,6 +26,9 @@ cli.add_typer(accounts_cli, name="accounts")
 out = Console()
 err = Console(stderr=True)
 
+# Set for the workers `serve` starts: they must not outlive it, even if it is killed.
+EXIT_WITH_PARENT = "FLIPSHELF_EXIT_WITH_PARENT"
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -69,6 +72,9 @@ def serve(
         out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
         out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
     runtime.db.dispose()
+    # uvicorn restores this handler after its graceful shutdown and re-raises SIGTERM: exiting
+    # through SystemExit lets `finally` stop the workers (the default handler would kill us first).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workers = _start_workers(settings.workers)
     out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")
     out.print(f"  {settings.workers} worker process(es) converting documents")
@@ -90,8 +96,10 @@ def worker(
 ) -> None:
     """Run background jobs (conversions). Start any number, on any machine sharing the
     database, the file store and the job queue."""
-    from flipshelf.jobs.runner import run_worker
+    from flipshelf.jobs.runner import exit_with_parent, run_worker
 
+    if os.environ.get(EXIT_WITH_PARENT) == "1":
+        exit_with_parent()
     settings = Settings()
     configure(settings.log_format, settings.log_level)
     upgrade(settings.resolved_database_url())
@@ -101,7 +109,8 @@ def worker(
 def _start_workers(count: int) -> list[subprocess.Popen[bytes]]:
     """`flipshelf serve` runs its workers as child processes: one command, no other servers."""
     command = [sys.executable, "-m", "flipshelf", "worker"]
-    return [subprocess.Popen(command) for _ in range(count)]  # noqa: S603
+    env = {**os.environ, EXIT_WITH_PARENT: "1"}
+    return [subprocess.Popen(command, env=env) for _ in range(count)]  # noqa: S603
 
 
 def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:

@@ -258,11 +258,6 @@ def test_serve_answers_on_both_v1_paths_and_in_every_format(tmp_path: Path) -> N
         assert xml.headers["x-request-id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: uvicorn re-raises SIGTERM after its shutdown, which kills `serve` before "
-    "its `finally` stops the worker processes it started; they keep running",
-)
 def test_stopping_serve_with_sigterm_stops_its_workers(tmp_path: Path) -> None:
     with serving(tmp_path / "data", "sqlite") as server:
         server.wait_until_serving()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import signal
+
 import structlog
 
 from flipshelf.app import build_runtime, conversion_context
@@ -10,6 +13,18 @@ from flipshelf.jobs.worker import JobHandlers, Sweeper
 from flipshelf.settings import Settings
 
 log = structlog.get_logger("flipshelf.worker")
+
+PR_SET_PDEATHSIG = 1
+
+
+def exit_with_parent() -> None:
+    """Asks Linux to send this process SIGTERM when its parent dies (a `serve` killed with -9
+    must not leave orphan workers). Elsewhere it does nothing."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        log.warning("cannot tie the worker's life to its parent on this system")
 
 
 def run_worker(settings: Settings, threads: int = 1) -> None:
