@@ -21,21 +21,24 @@ POSTGRES_URL = os.environ.get("FLIPSHELF_TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
-def _postgres_database() -> str:
-    """A fresh database per test on the test server, so tests never see each other's rows."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+def _on_postgres(statement: str) -> None:
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(statement))
     admin.dispose()
-    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return _postgres_database()
-    return f"sqlite:///{tmp_path / 'flipshelf.db'}"
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """SQLite in the test's directory, or a fresh PostgreSQL database per test (dropped after),
+    so tests never see each other's rows."""
+    if request.param != "postgresql":
+        yield f"sqlite:///{tmp_path / 'flipshelf.db'}"
+        return
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    _on_postgres(f'CREATE DATABASE "{name}"')
+    yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    _on_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
