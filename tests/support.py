@@ -36,9 +36,13 @@ class RecordingQueue:
     """A JobQueue that only remembers what was sent: for tests that run no workers."""
 
     sent: list[str] = field(default_factory=list)
+    packages: list[int] = field(default_factory=list)
 
     def convert(self, flipbook_hash: str) -> None:
         self.sent.append(flipbook_hash)
+
+    def package(self, package_id: int) -> None:
+        self.packages.append(package_id)
 
 
 def signed(pair: KeyPair, action: str, **params: Any) -> dict[str, str]:

@@ -19,17 +19,22 @@ from flipshelf.db.collections import SqlCollections
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.database import Database, make_engine
 from flipshelf.db.nonces import SqlNonces
+from flipshelf.db.packages import SqlPackages
 from flipshelf.db.quota import SqlQuota
 from flipshelf.db.stats import SqlStats
 from flipshelf.fetch.policy import AllowList, FetchPolicy
 from flipshelf.fetch.port import GuardedFetcher
 from flipshelf.jobs.convert import ConversionContext
+from flipshelf.jobs.package import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
+from flipshelf.packaging.links import PackageLinks
+from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.settings import Settings
 from flipshelf.storage import make_store
+from flipshelf.web.packages import package_routes
 from flipshelf.web.routes import web_routes
 from flipshelf.web.urls import PublicUrls
 
@@ -88,6 +93,10 @@ def build_runtime(
         images=inspector,
         queue=queue or api_queue(settings),
         fetcher=GuardedFetcher(fetch_policy(settings)),
+        packages=SqlPackages(db, settings.job_attempts),
+        package_links=PackageLinks.make(
+            settings.resolved_public_url(), key, timedelta(seconds=settings.package_link_seconds)
+        ),
     )
     return Runtime(settings, db, ports, SecretBox(key), key)
 
@@ -99,6 +108,20 @@ def conversion_context(runtime: Runtime) -> ConversionContext:
         files=runtime.ports.files,
         clock=runtime.ports.clock,
         options=conversion_options(settings),
+        lease=timedelta(seconds=settings.lease_seconds),
+        attempts=settings.job_attempts,
+        work_dir=settings.data_dir / "work",
+    )
+
+
+def package_context(runtime: Runtime) -> PackageContext:
+    settings = runtime.settings
+    return PackageContext(
+        packages=SqlPackages(runtime.db, settings.job_attempts),
+        collections=runtime.ports.collections,
+        files=runtime.ports.files,
+        clock=runtime.ports.clock,
+        player=WidgetPlayer(),
         lease=timedelta(seconds=settings.lease_seconds),
         attempts=settings.job_attempts,
         work_dir=settings.data_dir / "work",
@@ -132,6 +155,7 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
             *web_routes(runtime.ports),
+            *package_routes(runtime.ports),
         ],
     )
 

@@ -156,6 +156,14 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="info", description="Lowest level logged: debug, info, warning, error."
     )
+    package_link_seconds: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "How long a `resourceUrl` from collection.downloadHTML works after it was issued; "
+            "later it answers 410. Each call issues a fresh one."
+        ),
+    )
 
     @field_validator("log_format")
     @classmethod

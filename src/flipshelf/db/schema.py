@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 from flipshelf.db.types import UTCDateTime
@@ -121,4 +123,30 @@ nonces = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
     Column("nonce", String(64), primary_key=True),
     Column("seen_at", UTCDateTime, nullable=False),
+)
+
+# Offline HTML packages (collection.downloadHTML): one row per collection version, so any number
+# of simultaneous calls agree on one build. Like a conversion, a build holds a lease whose token
+# is `attempts`; the sweep re-queues builds whose lease ran out. AUTOINCREMENT: an id is never
+# reused, so a signed download link can never reach another collection's package.
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("collection_id", Integer, ForeignKey("collections.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    # The stored zip (server-made key), once COMPLETE.
+    Column("key", String(255), nullable=True),
+    Column("size", BigInteger, nullable=True),
+    Column("error", String(255), nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime, nullable=True),
+    # When the build was last handed to the queue; the sweep re-queues after a grace time.
+    Column("queued_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    # When it became COMPLETE or FAILED.
+    Column("completed_at", UTCDateTime, nullable=True),
+    UniqueConstraint("collection_id", "version"),
+    sqlite_autoincrement=True,
 )

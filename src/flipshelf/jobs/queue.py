@@ -15,8 +15,10 @@ from flipshelf.settings import Settings
 
 CONVERT = "flipshelf.convert"
 ZOOM = "flipshelf.zoom"
+PACKAGE = "flipshelf.package"
 
 Handler = Callable[[str], None]
+PackageHandler = Callable[[int], None]
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -36,10 +38,13 @@ class HueyQueue:
     """The JobQueue port. The same task names are registered in the API (to send) and in
     workers (to run), with the handlers each side has."""
 
-    def __init__(self, huey: Huey, convert: Handler, zoom: Handler) -> None:
+    def __init__(
+        self, huey: Huey, convert: Handler, zoom: Handler, package: PackageHandler | None = None
+    ) -> None:
         self.huey = huey
         self._convert: Any = huey.task(name=CONVERT)(convert)
         self._zoom: Any = huey.task(name=ZOOM)(zoom)
+        self._package: Any = huey.task(name=PACKAGE)(package or only_in_workers)
 
     def convert(self, flipbook_hash: str) -> None:
         self._convert(flipbook_hash)
@@ -50,7 +55,13 @@ class HueyQueue:
     def convert_later(self, flipbook_hash: str, delay_seconds: float) -> None:
         self._convert.schedule(args=(flipbook_hash,), delay=delay_seconds)
 
+    def package(self, package_id: int) -> None:
+        self._package(package_id)
 
-def only_in_workers(flipbook_hash: str) -> None:
+    def package_later(self, package_id: int, delay_seconds: float) -> None:
+        self._package.schedule(args=(package_id,), delay=delay_seconds)
+
+
+def only_in_workers(job: object) -> None:
     """The handler the API process registers: it sends jobs, it never runs them."""
-    raise RuntimeError(f"job for {flipbook_hash} delivered to a process that is not a worker")
+    raise RuntimeError(f"job for {job} delivered to a process that is not a worker")

@@ -7,7 +7,7 @@ import signal
 
 import structlog
 
-from flipshelf.app import build_runtime, conversion_context
+from flipshelf.app import build_runtime, conversion_context, package_context
 from flipshelf.jobs.queue import HueyQueue, make_huey
 from flipshelf.jobs.worker import JobHandlers, Sweeper
 from flipshelf.settings import Settings
@@ -31,11 +31,12 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     """Blocks, running jobs. Each thread converts one document at a time; a conversion itself
     renders in its own processes, so one thread already keeps the cores busy."""
     handlers = JobHandlers()
-    queue = HueyQueue(make_huey(settings), handlers.convert, handlers.zoom)
+    queue = HueyQueue(make_huey(settings), handlers.convert, handlers.zoom, handlers.package)
     runtime = build_runtime(settings, queue=queue)
     context = conversion_context(runtime)
-    handlers.bind(context, queue)
-    sweeper = Sweeper(context, queue, settings.sweep_interval_seconds)
+    packages = package_context(runtime)
+    handlers.bind(context, queue, packages)
+    sweeper = Sweeper(context, queue, settings.sweep_interval_seconds, packages)
     sweeper.sweep_once()  # work left by a worker that died while nobody was running
     sweeper.start()
     log.info("worker started", threads=threads)

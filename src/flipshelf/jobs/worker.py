@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import structlog
 
+from flipshelf.domain.packages import KEEP_SUPERSEDED
 from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion, run_zoom
+from flipshelf.jobs.package import PackageContext, attempt_prefix, run_package_build
 from flipshelf.jobs.queue import HueyQueue
 
 log = structlog.get_logger("flipshelf.worker")
@@ -19,9 +21,13 @@ class JobHandlers:
 
     def __init__(self) -> None:
         self._bound: tuple[ConversionContext, HueyQueue] | None = None
+        self._packages: PackageContext | None = None
 
-    def bind(self, context: ConversionContext, queue: HueyQueue) -> None:
+    def bind(
+        self, context: ConversionContext, queue: HueyQueue, packages: PackageContext | None = None
+    ) -> None:
         self._bound = (context, queue)
+        self._packages = packages
 
     @property
     def context(self) -> ConversionContext:
@@ -52,12 +58,27 @@ class JobHandlers:
             # The flipbook is complete without zoom images; the player uses the normal ones.
             log.exception("zoom pass failed", flipbook=flipbook_hash)
 
+    def package(self, package_id: int) -> None:
+        assert self._packages is not None, "package handler used before bind()"
+        try:
+            run_package_build(self._packages, package_id)
+        except RetryLater as retry:
+            self.queue.package_later(package_id, retry.delay)
+
 
 class Sweeper:
-    """Re-queues conversions whose lease expired (worker killed) or whose message was lost."""
+    """Re-queues conversions and package builds whose lease expired (worker killed) or whose
+    message was lost, and deletes packages of versions their collection has moved past."""
 
-    def __init__(self, context: ConversionContext, queue: HueyQueue, interval: float) -> None:
+    def __init__(
+        self,
+        context: ConversionContext,
+        queue: HueyQueue,
+        interval: float,
+        packages: PackageContext | None = None,
+    ) -> None:
         self._context, self._queue, self._interval = context, queue, interval
+        self._packages = packages
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="flipshelf-sweep", daemon=True)
 
@@ -68,6 +89,19 @@ class Sweeper:
         for flipbook_hash in lost:
             log.warning("re-queueing a lost conversion", flipbook=flipbook_hash)
             self._queue.convert(flipbook_hash)
+        if self._packages is not None:
+            self.sweep_packages(self._packages)
+        return lost
+
+    def sweep_packages(self, packages: PackageContext) -> list[int]:
+        now = packages.clock.now()
+        grace = timedelta(seconds=2 * packages.lease.total_seconds())
+        lost = packages.packages.lost(now, grace)
+        for package_id in lost:
+            log.warning("re-queueing a lost package build", package=package_id)
+            self._queue.package(package_id)
+        for key in packages.packages.remove_superseded(now - KEEP_SUPERSEDED):
+            packages.files.delete_prefix(attempt_prefix(key))
         return lost
 
     def _loop(self) -> None:

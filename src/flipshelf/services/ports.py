@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.collections import (
@@ -19,7 +19,9 @@ from flipshelf.domain.collections import (
     NewFlipbook,
 )
 from flipshelf.domain.listing import ListQuery
+from flipshelf.domain.packages import Package
 from flipshelf.domain.stats import DateRange, Totals
+from flipshelf.packaging.links import PackageLinks
 
 
 class Clock(Protocol):
@@ -66,6 +68,14 @@ class Collections(Protocol):
     def ids_of_account(self, account_id: int) -> list[int]: ...
 
 
+class Packages(Protocol):
+    """Offline packages, one per collection version (db/packages.py)."""
+
+    def ensure(self, collection_id: int, version: int, now: datetime) -> tuple[Package, bool]: ...
+    def rearm(self, package: Package, now: datetime) -> bool: ...
+    def get(self, package_id: int) -> Package | None: ...
+
+
 class Stats(Protocol):
     def totals(self, collection_ids: list[int], days: DateRange, with_pages: bool) -> Totals: ...
 
@@ -87,11 +97,19 @@ class FileStore(Protocol):
         """Stores a finished local file durably; the local backend may move it."""
         ...
 
-    def adopt_file(self, key: str, path: Path) -> None:
-        """Stores a finished, fsynced file the caller gives up (moved when it can be)."""
+    def adopt_file(
+        self, key: str, path: Path, *, create_only: bool = False, attachment: str | None = None
+    ) -> None:
+        """Stores a finished, fsynced file the caller gives up (moved when it can be).
+        `create_only`: FileExistsError rather than replace a stored file. `attachment`: a
+        file name that object stores serve the file under as a download."""
         ...
 
     def get_file(self, key: str, target: Path) -> None: ...
+    def open_read(self, key: str) -> BinaryIO:
+        """The stored file, streamed (never read whole into memory)."""
+        ...
+
     def local_path(self, key: str) -> Path | None:
         """Where the key lives on this machine's disk, for stores that keep files locally."""
         ...
@@ -135,6 +153,7 @@ class JobQueue(Protocol):
     sweep re-queues anything the queue lost."""
 
     def convert(self, flipbook_hash: str) -> None: ...
+    def package(self, package_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -150,3 +169,6 @@ class Ports:
     images: ImageProcessor
     queue: JobQueue
     fetcher: Fetcher
+    packages: Packages
+    # Signs and checks the one-minute download links of offline packages.
+    package_links: PackageLinks

@@ -49,17 +49,26 @@ class LocalFileStore:
                 create_only=create_only,
             )
 
-    def adopt_file(self, key: str, path: Path) -> None:
+    def adopt_file(
+        self, key: str, path: Path, *, create_only: bool = False, attachment: str | None = None
+    ) -> None:
         """Stores a finished, fsynced file by moving it (the caller gives it up). Uploads are
-        staged on the store's filesystem so this is one rename, not a second copy of 500 MB."""
+        staged on the store's filesystem so this is one rename, not a second copy of 500 MB.
+        `create_only` links instead of renaming: atomic, and it fails if the key exists.
+        `attachment` needs nothing here: the web layer names local downloads itself."""
         target = self._path(key)
         make_dirs(target.parent)
         try:
-            os.replace(path, target)
+            if create_only:
+                os.link(path, target)
+                path.unlink()
+            else:
+                os.replace(path, target)
         except OSError as error:
             if error.errno != errno.EXDEV:
                 raise
-            self.put_file(key, path)  # another filesystem: copy durably, then let go of it
+            # another filesystem: copy durably, then let go of it
+            self.put_file(key, path, create_only=create_only)
             path.unlink()
             return
         fsync_dir(target.parent)

@@ -21,6 +21,7 @@ from obstore.store import MemoryStore
 from flipshelf.storage.keys import check_key
 
 if TYPE_CHECKING:
+    from obstore import Attributes
     from obstore.store import ObjectStore
     from typing_extensions import Buffer  # collections.abc.Buffer is Python 3.12+
 
@@ -48,7 +49,11 @@ class ObjectFileStore:
         """The obstore store, for one operation; S3 adds its fork check here."""
         return self._store
 
-    def put_file(self, key: str, path: Path, *, create_only: bool = False) -> None:
+    def put_file(
+        self, key: str, path: Path, *, create_only: bool = False, attachment: str | None = None
+    ) -> None:
+        """`attachment`: stored as the object's Content-Disposition, so a signed link to it
+        downloads under that name (presigned URLs cannot add response headers here)."""
         check_key(key)
         store = self._objects()
         if create_only and path.stat().st_size > PART_SIZE:
@@ -58,25 +63,37 @@ class ObjectFileStore:
                 raise FileExistsError(f"stored file exists: {key!r}")
             create_only = False
         with path.open("rb") as source:
-            self._put(store, key, source, create_only)
+            self._put(store, key, source, create_only, attachment)
 
-    def adopt_file(self, key: str, path: Path) -> None:
+    def adopt_file(
+        self, key: str, path: Path, *, create_only: bool = False, attachment: str | None = None
+    ) -> None:
         """Stores a finished file and lets go of the local copy."""
-        self.put_file(key, path)
+        self.put_file(key, path, create_only=create_only, attachment=attachment)
         path.unlink(missing_ok=True)
 
     def put_bytes(self, key: str, data: bytes, *, create_only: bool = False) -> None:
         check_key(key)
         self._put(self._objects(), key, data, create_only)
 
-    def _put(self, store: ObjectStore, key: str, data: BinaryIO | bytes, create_only: bool) -> None:
+    def _put(
+        self,
+        store: ObjectStore,
+        key: str,
+        data: BinaryIO | bytes,
+        create_only: bool,
+        attachment: str | None = None,
+    ) -> None:
+        attributes: Attributes = {"Content-Type": content_type(key)}
+        if attachment is not None:
+            attributes["Content-Disposition"] = f'attachment; filename="{attachment}"'
         try:
             obstore.put(
                 store,
                 key,
                 data,
                 mode="create" if create_only else "overwrite",
-                attributes={"Content-Type": content_type(key)},
+                attributes=attributes,
                 chunk_size=PART_SIZE,
                 max_concurrency=PARTS_IN_FLIGHT,
             )

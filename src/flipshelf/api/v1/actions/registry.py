@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from flipshelf.api.v1.actions import collection, flipbook, stats, uploads
-from flipshelf.api.v1.call import Action, Call, Data
-from flipshelf.domain.errors import FlipshelfError
-
-
-def _not_yet(call: Call) -> Data:
-    raise FlipshelfError("offline packages are not built yet")
-
+from flipshelf.api.v1.actions import collection, flipbook, packages, stats, uploads
+from flipshelf.api.v1.call import Action
 
 ACTIONS: dict[str, Action] = {
     action.name: action
@@ -27,6 +21,6 @@ ACTIONS: dict[str, Action] = {
         Action("flipbook.add", uploads.add_flipbook, upload=True),
         Action("collection.setLogo", uploads.set_logo, upload=True),
         Action("collection.setBackgroundImage", uploads.set_background, upload=True),
-        Action("collection.downloadHTML", _not_yet),
+        Action("collection.downloadHTML", packages.download_html),
     )
 }

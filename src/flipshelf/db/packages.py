@@ -1,0 +1,220 @@
+"""The database side of offline packages: one row per collection version, the truth for builds.
+
+`ensure` is how fifty simultaneous downloadHTML calls agree: an INSERT that does nothing on a
+duplicate (collection, version), so exactly one caller learns it created the row and queues the
+build. A build then follows the conversion pattern (db/conversions.py): a claim is one
+conditional UPDATE taking a lease whose token is `attempts`; renewals and the outcome only land
+while that token still holds; a sweep re-queues builds whose lease ran out or whose message the
+queue lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from flipshelf.db.database import Database
+from flipshelf.db.schema import collections, packages
+from flipshelf.domain.packages import Package, PackageStatus, next_round
+
+_PROCESSING = PackageStatus.PROCESSING.value
+
+
+@dataclass(frozen=True)
+class ClaimedBuild:
+    package_id: int
+    collection_hash: str
+    version: int
+    attempts: int
+
+
+def _package(row: Any) -> Package:
+    return Package(
+        id=row.id,
+        collection_id=row.collection_id,
+        version=row.version,
+        status=PackageStatus(row.status),
+        key=row.key,
+        size=row.size,
+        error=row.error,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+    )
+
+
+def _held(build: ClaimedBuild) -> tuple[ColumnElement[bool], ...]:
+    """The row is still this build's: still building, and no claim since."""
+    return (
+        packages.c.id == build.package_id,
+        packages.c.status == _PROCESSING,
+        packages.c.attempts == build.attempts,
+    )
+
+
+class SqlPackages:
+    def __init__(self, db: Database, attempts_per_round: int) -> None:
+        self._db = db
+        self._per_round = attempts_per_round
+
+    def _find(self, conn: Connection, collection_id: int, version: int) -> Package | None:
+        row = conn.execute(
+            select(packages).where(
+                packages.c.collection_id == collection_id, packages.c.version == version
+            )
+        ).first()
+        return None if row is None else _package(row)
+
+    def ensure(self, collection_id: int, version: int, now: datetime) -> tuple[Package, bool]:
+        """The package of this collection version, made PROCESSING if there was none; True when
+        this call made it (and so must queue its build)."""
+        with self._db.read() as conn:
+            found = self._find(conn, collection_id, version)
+        if found is not None:
+            return found, False  # the common case (polling): no write lock taken
+        insert = (postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert)(
+            packages
+        )
+        statement = insert.values(
+            collection_id=collection_id,
+            version=version,
+            status=_PROCESSING,
+            attempts=0,
+            queued_at=now,
+            created_at=now,
+        ).on_conflict_do_nothing(index_elements=["collection_id", "version"])
+        with self._db.write() as conn:
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
+            created = conn.execute(statement.returning(packages.c.id)).first() is not None
+            package = self._find(conn, collection_id, version)
+        assert package is not None
+        return package, created
+
+    def get(self, package_id: int) -> Package | None:
+        with self._db.read() as conn:
+            row = conn.execute(select(packages).where(packages.c.id == package_id)).first()
+        return None if row is None else _package(row)
+
+    def rearm(self, package: Package, now: datetime) -> bool:
+        """Turns a FAILED package back to PROCESSING for a new round of tries; True for the one
+        caller whose UPDATE did it (it queues the build)."""
+        with self._db.write() as conn:
+            changed = conn.execute(
+                update(packages)
+                .where(
+                    packages.c.id == package.id,
+                    packages.c.status == PackageStatus.FAILED.value,
+                    packages.c.attempts == package.attempts,
+                )
+                .values(
+                    status=_PROCESSING,
+                    attempts=next_round(package.attempts, self._per_round),
+                    error=None,
+                    completed_at=None,
+                    lease_until=None,
+                    queued_at=now,
+                )
+            ).rowcount
+        return bool(changed)
+
+    def claim(self, package_id: int, now: datetime, lease: timedelta) -> ClaimedBuild | None:
+        """Takes the build if it still needs doing and nobody holds a live lease on it."""
+        free = or_(packages.c.lease_until.is_(None), packages.c.lease_until < now)
+        with self._db.write() as conn:
+            claimed = conn.execute(
+                update(packages)
+                .where(packages.c.id == package_id, packages.c.status == _PROCESSING, free)
+                .values(lease_until=now + lease, attempts=packages.c.attempts + 1)
+            ).rowcount
+            if not claimed:
+                return None
+            row = conn.execute(
+                select(packages.c.id, packages.c.version, packages.c.attempts, collections.c.hash)
+                .join(collections, collections.c.id == packages.c.collection_id)
+                .where(packages.c.id == package_id)
+            ).one()
+        return ClaimedBuild(row.id, row.hash, row.version, row.attempts)
+
+    def renew(self, build: ClaimedBuild, now: datetime, lease: timedelta) -> bool:
+        """Extends the lease; False when the build was taken away (another claim since)."""
+        with self._db.write() as conn:
+            renewed = conn.execute(
+                update(packages).where(*_held(build)).values(lease_until=now + lease)
+            ).rowcount
+        return bool(renewed)
+
+    def complete(self, build: ClaimedBuild, now: datetime, key: str, size: int) -> bool:
+        """Marks the package COMPLETE with its stored file, unless another claim took over."""
+        values = {"status": PackageStatus.COMPLETE.value, "key": key, "size": size}
+        return self._finish(build, now, values)
+
+    def fail(self, build: ClaimedBuild, now: datetime, error: str) -> bool:
+        return self._finish(
+            build, now, {"status": PackageStatus.FAILED.value, "error": error[:255]}
+        )
+
+    def _finish(self, build: ClaimedBuild, now: datetime, values: dict[str, object]) -> bool:
+        with self._db.write() as conn:
+            done = conn.execute(
+                update(packages)
+                .where(*_held(build))
+                .values(lease_until=None, completed_at=now, **values)
+            ).rowcount
+        return bool(done)
+
+    def release(self, build: ClaimedBuild, retry_at: datetime) -> None:
+        """Gives the build back after a transient failure; it is retried at `retry_at`, and the
+        sweep leaves it alone until then."""
+        with self._db.write() as conn:
+            conn.execute(
+                update(packages).where(*_held(build)).values(lease_until=None, queued_at=retry_at)
+            )
+
+    def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[int]:
+        """PROCESSING packages whose builder is gone (lease expired) or whose queued build never
+        started within `grace`; each is marked queued again, so one sweep sends it once."""
+        expired = and_(packages.c.lease_until.is_not(None), packages.c.lease_until < now)
+        waiting = and_(
+            packages.c.lease_until.is_(None),
+            or_(packages.c.queued_at.is_(None), packages.c.queued_at < now - grace),
+        )
+        with self._db.write() as conn:
+            found = list(
+                conn.execute(
+                    select(packages.c.id)
+                    .where(packages.c.status == _PROCESSING, or_(expired, waiting))
+                    .order_by(packages.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+            if found:
+                conn.execute(
+                    update(packages)
+                    .where(packages.c.id.in_(found))
+                    .values(queued_at=now, lease_until=None)
+                )
+        return found
+
+    def remove_superseded(self, before: datetime, limit: int = 100) -> list[str]:
+        """Deletes the rows of packages whose collection moved to a newer version (or was
+        deleted) before `before`; answers their stored keys, for the caller to delete after.
+        A row goes first: a file without a row is an orphan, a row without its file a 404."""
+        # Deleting a collection bumps its version too, so this covers deleted collections.
+        moved_on = and_(
+            collections.c.version > packages.c.version, collections.c.updated_at < before
+        )
+        with self._db.write() as conn:
+            rows = conn.execute(
+                select(packages.c.id, packages.c.key)
+                .join(collections, collections.c.id == packages.c.collection_id)
+                .where(moved_on)
+                .order_by(packages.c.id)
+                .limit(limit)
+            ).all()
+            if rows:
+                conn.execute(delete(packages).where(packages.c.id.in_([row.id for row in rows])))
+        return [row.key for row in rows if row.key]
