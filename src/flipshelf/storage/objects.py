@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,9 @@ PARTS_IN_FLIGHT = 3
 # Reads arrive in chunks of at least this size; bounded so a reader costs little memory.
 READ_CHUNK = 1024 * 1024
 DELETE_BATCH = 1000  # S3's DeleteObjects limit
+
+
+_SAFE_FILENAME = re.compile(r"[A-Za-z0-9._-]{1,200}")
 
 
 def content_type(key: str) -> str:
@@ -86,6 +90,9 @@ class ObjectFileStore:
     ) -> None:
         attributes: Attributes = {"Content-Type": content_type(key)}
         if attachment is not None:
+            if not _SAFE_FILENAME.fullmatch(attachment):
+                # The name goes into a response header verbatim: no quote, CR/LF or non-ASCII.
+                raise ValueError("an attachment name is ASCII letters, digits, '.', '_' and '-'")
             attributes["Content-Disposition"] = f'attachment; filename="{attachment}"'
         try:
             obstore.put(
