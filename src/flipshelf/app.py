@@ -30,6 +30,7 @@ from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
 from flipshelf.packaging.links import PackageLinks
 from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
+from flipshelf.security.links import SignedLinks
 from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.settings import Settings
@@ -97,6 +98,7 @@ def build_runtime(
         package_links=PackageLinks.make(
             settings.resolved_public_url(), key, timedelta(seconds=settings.package_link_seconds)
         ),
+        collection_links=SignedLinks(key, "collection"),
     )
     return Runtime(settings, db, ports, SecretBox(key), key)
 

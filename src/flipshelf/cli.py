@@ -1,4 +1,5 @@
-"""The command line: serve, migrate and accounts. Every command is scriptable (`--json`)."""
+"""The command line: serve, migrate, accounts and collections. Every command is scriptable
+(`--json`)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,17 @@ from rich.table import Table
 from flipshelf.app import Runtime, build_runtime
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.errors import FlipshelfError
+from flipshelf.domain.links import DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, MIN_LINK_SECONDS
 from flipshelf.logging import configure
-from flipshelf.services import accounts
+from flipshelf.services import accounts, links
 from flipshelf.settings import Settings
+from flipshelf.web.urls import PublicUrls
 
 cli = typer.Typer(help="flipshelf: a self-hosted flipbook server.", no_args_is_help=True)
 accounts_cli = typer.Typer(help="Manage accounts and their API key pairs.", no_args_is_help=True)
 cli.add_typer(accounts_cli, name="accounts")
+collections_cli = typer.Typer(help="Work with collections.", no_args_is_help=True)
+cli.add_typer(collections_cli, name="collections")
 out = Console()
 err = Console(stderr=True)
 
@@ -198,6 +203,35 @@ def accounts_strict(
     if not _runtime().ports.accounts.set_strict(api_key, not off):
         raise _fail("no account has this apiKey")
     out.print(f"strict mode {'off' if off else 'on'} for {api_key}")
+
+
+@collections_cli.command("link")
+def collections_link(
+    collection_hash: Annotated[str, typer.Argument(metavar="HASH", help="The collection's hash.")],
+    expires: Annotated[
+        int | None,
+        typer.Option(
+            "--expires",
+            help=f"Seconds the link stays valid ({MIN_LINK_SECONDS} to {MAX_LINK_SECONDS}; "
+            f"default {DEFAULT_LINK_SECONDS}, a week).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print a signed, expiring player link: the way to share a private collection."""
+    runtime = _runtime()
+    widget_base = PublicUrls(runtime.settings.resolved_public_url()).widget_base
+    try:
+        link = links.operator_link(
+            runtime.ports, collection_hash, None if expires is None else str(expires), widget_base
+        )
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps({"url": link.url, "expiresAt": link.expires_at.isoformat()}))
+    else:
+        out.print(link.url, soft_wrap=True)
+        out.print(f"valid until {link.expires_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
 def main() -> None:

@@ -32,6 +32,37 @@ def test_migrations_build_exactly_the_schema_and_go_back_down(database_url: str)
     upgrade(database_url)  # and up again
 
 
+def test_migrations_match_the_schema_in_every_detail(database_url: str) -> None:
+    """Types, nullability, keys, foreign keys and indexes: what autogenerate would change."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "compare_server_default": True}
+        )
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()
+
+
+def test_the_reader_sessions_migration_goes_down_alone(database_url: str) -> None:
+    upgrade(database_url)
+    downgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    tables = set(inspect(engine).get_table_names())
+    assert "reader_sessions" not in tables and "stats_days" in tables
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    indexes = {i["name"] for i in inspect(engine).get_indexes("reader_sessions")}
+    assert indexes == {"ix_reader_sessions_day"}
+    keys = inspect(engine).get_pk_constraint("reader_sessions")["constrained_columns"]
+    assert keys == ["session", "collection_id", "kind", "flipbook", "page"]
+    engine.dispose()
+
+
 def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path: Path) -> None:
     db = Database(make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
     with db.read() as conn:

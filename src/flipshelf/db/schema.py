@@ -150,3 +150,22 @@ packages = Table(
     UniqueConstraint("collection_id", "version"),
     sqlite_autoincrement=True,
 )
+
+# What each reading session (one page load of the player) has counted already, so an event
+# counts once however many API processes receive it. Kept for a day or two (see `day`), then
+# pruned: the counters above hold the lasting figures and no session ids.
+reader_sessions = Table(
+    "reader_sessions",
+    metadata,
+    Column("session", String(64), primary_key=True),
+    Column("collection_id", Integer, ForeignKey("collections.id"), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    # "" when the key is the whole collection; a flipbook hash for its pages and downloads.
+    Column("flipbook", String(32), primary_key=True),
+    Column("page", Integer, primary_key=True),  # 0 unless the key is one page
+    # The UTC day the session first counted this key: rows of past days are pruned.
+    Column("day", Date, nullable=False),
+    # Tenths of a second on the page so far (page views), or clicks so far (the click allowance).
+    Column("amount", Integer, nullable=False, default=0),
+    Index("ix_reader_sessions_day", "day"),
+)

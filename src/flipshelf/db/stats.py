@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Connection, Table, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from flipshelf.db.database import Database
-from flipshelf.db.schema import page_stats_days, stats_days
+from flipshelf.db.schema import page_stats_days, reader_sessions, stats_days
+from flipshelf.domain.events import SessionKey, Tally
 from flipshelf.domain.stats import DateRange, PageFigures, Totals
 
 
@@ -52,6 +54,52 @@ class SqlStats:
             pages=pages,
         )
 
+    def record(
+        self,
+        collection_id: int,
+        session: str,
+        key: SessionKey,
+        day: date,
+        rule: Callable[[int | None], Tally],
+    ) -> Tally:
+        """Counts one reader event, once: in one transaction, claims the session's row for
+        `key` (or locks the existing one), asks `rule` what the event adds given what the session
+        counted before, and adds it to the day counters. The same event sent twice, or at once to
+        two processes, finds the row of the first and counts nothing more."""
+        r = reader_sessions
+        ident = {
+            "session": session,
+            "collection_id": collection_id,
+            "kind": key.kind.value,
+            "flipbook": key.flipbook,
+            "page": key.page,
+        }
+        where = [r.c[name] == value for name, value in ident.items()]
+        with self._db.write() as conn:
+            claim = _insert(conn, r).values(**ident, day=day, amount=0).on_conflict_do_nothing()
+            # RETURNING, not rowcount: a row back means this event made the claim.
+            claimed = conn.execute(claim.returning(r.c.amount)).first() is not None
+            before: int | None = None
+            if not claimed:
+                # FOR UPDATE: a concurrent event of the same key waits here on PostgreSQL;
+                # SQLite's write transactions are serialized already.
+                before = conn.execute(
+                    select(r.c.amount).where(*where).with_for_update()
+                ).scalar_one()
+            added = rule(before)
+            if added.amount != (before or 0):
+                conn.execute(update(r).where(*where).values(amount=added.amount))
+            _bump(conn, stats_days, {"collection_id": collection_id, "day": day}, added.collection)
+            if added.page is not None:
+                page_key = {"collection_id": collection_id, "day": day, "page": added.page}
+                _bump(conn, page_stats_days, page_key, added.page_counts)
+        return added
+
+    def forget_sessions_before(self, day: date) -> int:
+        """Drops what sessions first counted before `day`; the day counters stay."""
+        with self._db.write() as conn:
+            return conn.execute(delete(reader_sessions).where(reader_sessions.c.day < day)).rowcount
+
     @staticmethod
     def _pages(conn: Any, collection_ids: list[int], days: DateRange) -> tuple[PageFigures, ...]:
         p = page_stats_days
@@ -71,31 +119,38 @@ class SqlStats:
         )
 
 
-def _add(db: Database, table: Table, key: dict[str, Any], counts: dict[str, int]) -> None:
-    """Adds to a per-day counter row, creating it the first time (portable upsert)."""
-    where = [table.c[name] == value for name, value in key.items()]
-    increments = {name: table.c[name] + amount for name, amount in counts.items()}
-    for _attempt in range(3):
-        try:
-            with db.write() as conn:
-                if conn.execute(update(table).where(*where).values(**increments)).rowcount:
-                    return
-                conn.execute(insert(table).values(**key, **counts))
-                return
-        except IntegrityError:
-            continue  # another writer created the row first: add to it
-    raise RuntimeError("could not record statistics after 3 attempts")
+def _insert(conn: Connection, table: Table) -> Any:
+    """An INSERT that can say ON CONFLICT: both backends speak it, with their own dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def _bump(conn: Connection, table: Table, key: dict[str, Any], counts: dict[str, int]) -> None:
+    """Adds to a per-day counter row, creating it the first time, in one atomic statement."""
+    if not counts:
+        return
+    statement = _insert(conn, table).values(**key, **counts)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: table.c[name] + statement.excluded[name] for name in counts},
+        )
+    )
 
 
 class SqlStatsWriter:
-    """Counting what readers do; the player's events end up here."""
+    """Adds to the day counters directly (tests and imports); readers' events go through
+    `SqlStats.record`, which also remembers what each session counted."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def add_day(self, collection_id: int, day: date, counts: dict[str, int]) -> None:
-        _add(self._db, stats_days, {"collection_id": collection_id, "day": day}, counts)
+        with self._db.write() as conn:
+            _bump(conn, stats_days, {"collection_id": collection_id, "day": day}, counts)
 
     def add_page(self, collection_id: int, day: date, page: int, counts: dict[str, int]) -> None:
         key = {"collection_id": collection_id, "day": day, "page": page}
-        _add(self._db, page_stats_days, key, counts)
+        with self._db.write() as conn:
+            _bump(conn, page_stats_days, key, counts)

@@ -5,8 +5,9 @@ Each Protocol has a SQL (or real) implementation and tests may pass fakes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -18,10 +19,12 @@ from flipshelf.domain.collections import (
     NewCollection,
     NewFlipbook,
 )
+from flipshelf.domain.events import SessionKey, Tally
 from flipshelf.domain.listing import ListQuery
 from flipshelf.domain.packages import Package
 from flipshelf.domain.stats import DateRange, Totals
 from flipshelf.packaging.links import PackageLinks
+from flipshelf.security.links import SignedLinks
 
 
 class Clock(Protocol):
@@ -78,6 +81,19 @@ class Packages(Protocol):
 
 class Stats(Protocol):
     def totals(self, collection_ids: list[int], days: DateRange, with_pages: bool) -> Totals: ...
+    def record(
+        self,
+        collection_id: int,
+        session: str,
+        key: SessionKey,
+        day: date,
+        rule: Callable[[int | None], Tally],
+    ) -> Tally:
+        """Counts a reader event once per session and key: `rule` gets what the session
+        counted before for `key` (None: nothing) and says what to add."""
+        ...
+
+    def forget_sessions_before(self, day: date) -> int: ...
 
 
 class Quota(Protocol):
@@ -172,3 +188,5 @@ class Ports:
     packages: Packages
     # Signs and checks the one-minute download links of offline packages.
     package_links: PackageLinks
+    # Signs and checks the expiring player links of private collections (`exp`, `sig`).
+    collection_links: SignedLinks

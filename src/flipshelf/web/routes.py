@@ -18,6 +18,7 @@ from flipshelf.domain.collections import Collection
 from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
+from flipshelf.web.events import EVENTS_PATH, events_endpoint
 
 # Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt).
 _BOOK_FILE = re.compile(
@@ -93,4 +94,5 @@ def web_routes(ports: Ports) -> list[BaseRoute]:
         Route("/c/{collection}/thumb.jpg", _collection_file(ports, _thumbnail_key)),
         Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key)),
         Route("/c/{collection}/background", _collection_file(ports, lambda c: c.background_key)),
+        Route(EVENTS_PATH, events_endpoint(ports).handle, methods=["POST"]),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flipshelf.api.v1.actions import collection, flipbook, packages, stats, uploads
+from flipshelf.api.v1.actions import collection, flipbook, links, packages, stats, uploads
 from flipshelf.api.v1.call import Action
 
 ACTIONS: dict[str, Action] = {
@@ -16,6 +16,8 @@ ACTIONS: dict[str, Action] = {
         Action("collection.deleteLogo", collection.delete_logo),
         Action("collection.getStats", stats.collection_stats),
         Action("user.getStats", stats.user_stats),
+        # Extension beyond the v1 reference: a signed, expiring player link (docs/api.md).
+        Action("collection.getPrivateLink", links.get_private_link),
         Action("flipbook.delete", flipbook.delete),
         Action("collection.create", uploads.create, upload=True),
         Action("flipbook.add", uploads.add_flipbook, upload=True),
