@@ -14,17 +14,21 @@ from starlette.routing import BaseRoute, Route
 
 from flipshelf.conversion.options import THUMB
 from flipshelf.conversion.pages import image_name
-from flipshelf.domain.collections import Collection
+from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
+from flipshelf.security.links import LinkCheck
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
 from flipshelf.web.events import EVENTS_PATH, events_endpoint
+from flipshelf.web.widget import widget_routes
 
 # Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt).
 _BOOK_FILE = re.compile(
     r"manifest\.json|text/all\.json|(pages|text)/[0-9]{4,7}(-[a-z]+)?\.(jpg|txt)"
 )
 IMMUTABLE = "public, max-age=31536000, immutable"
+# A private collection's files: the reader's browser may keep them, shared caches may not.
+PRIVATE_CACHE = "private, max-age=3600"
 SIGNED_URL_LIFETIME = timedelta(minutes=10)
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -49,16 +53,28 @@ def _serve(ports: Ports, key: str, cache: str, media_type: str | None = None) ->
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache})
 
 
+def _locked(ports: Ports, request: Request, collection: Collection) -> bool:
+    """A private collection's files open only with its player link's `exp`/`sig` (the player
+    appends them to every file URL); public ones ignore them."""
+    if collection.status is not CollectionStatus.PRIVATE:
+        return False
+    query, now = request.query_params, ports.clock.now()
+    check = ports.collection_links.check(collection.hash, query.get("exp"), query.get("sig"), now)
+    return check is not LinkCheck.VALID
+
+
 def book_file(ports: Ports) -> Handler:
     async def handler(request: Request) -> Response:
         flipbook_hash, name = request.path_params["flipbook"], request.path_params["name"]
         if not is_flipbook_hash(flipbook_hash) or not _BOOK_FILE.fullmatch(name):
             return _not_found()
-        collection = await run_in_threadpool(reading.readable_flipbook, ports, flipbook_hash, False)
-        if collection is None:
+        collection = await run_in_threadpool(reading.readable_flipbook, ports, flipbook_hash, True)
+        if collection is None or _locked(ports, request, collection):
             return _not_found()
         # The manifest changes while pages arrive; page files never change once written.
         cache = "no-cache" if name == "manifest.json" else IMMUTABLE
+        if collection.status is CollectionStatus.PRIVATE:
+            cache = "private, no-cache" if name == "manifest.json" else PRIVATE_CACHE
         return _serve(ports, f"flipbooks/{flipbook_hash}/book/{name}", cache)
 
     return handler
@@ -70,13 +86,16 @@ def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> 
         if not is_collection_hash(collection_hash):
             return _not_found()
         collection = await run_in_threadpool(
-            reading.readable_collection, ports, collection_hash, False
+            reading.readable_collection, ports, collection_hash, True
         )
+        if collection is not None and _locked(ports, request, collection):
+            collection = None
         key = pick(collection) if collection is not None else None
         if key is None:
             return _not_found()
         # URLs carry ?v=<version>, so a changed file is a new URL: cache for a day.
-        return _serve(ports, key, "public, max-age=86400")
+        private = collection is not None and collection.status is CollectionStatus.PRIVATE
+        return _serve(ports, key, PRIVATE_CACHE if private else "public, max-age=86400")
 
     return handler
 
@@ -95,4 +114,5 @@ def web_routes(ports: Ports) -> list[BaseRoute]:
         Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key)),
         Route("/c/{collection}/background", _collection_file(ports, lambda c: c.background_key)),
         Route(EVENTS_PATH, events_endpoint(ports).handle, methods=["POST"]),
+        *widget_routes(ports),
     ]

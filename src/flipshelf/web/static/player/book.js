@@ -1,0 +1,488 @@
+/* One flipbook on the stage: its manifest, its pages as elements, page-flip turning them.
+ *
+ * - Every page gets a light element up front (the manifest knows every page's size), but only a
+ *   window of pages around the ones in view holds an image; the rest are empty, so a 1000-page
+ *   book opens as fast as a short one and keeps a few images in memory.
+ * - Pages that are not converted yet show a placeholder; the manifest is polled until it is
+ *   complete and ready pages fill in.
+ * - Right-to-left books give page-flip their pages in reverse order, so turning "forward" moves
+ *   to the left, and start at the end of that list.
+ * - Two pages side by side when the stage is wide enough, one otherwise; page-flip is rebuilt
+ *   when that choice changes.
+ */
+(function () {
+  "use strict";
+  const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
+
+  const WINDOW = 4; // pages kept loaded on each side of the pages in view
+  const POLL_FIRST = 1500;
+  const POLL_MAX = 15000;
+  const FLIP_MS = 700;
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /* Two pages side by side only if each would be about as large as one page alone. */
+  function wantsSpread(width, height, ratio) {
+    if (width < 480) return false;
+    const single = Math.min(width, height * ratio);
+    const double = Math.min(width / 2, height * ratio);
+    return double >= single * 0.8;
+  }
+
+  /* The box a page's image takes inside a page slot of the book's first page's shape, as
+   * percentages, so it never depends on the on-screen size. */
+  function boxOf(page, bookRatio) {
+    const ratio = page.width / page.height;
+    if (ratio >= bookRatio) return { width: 100, height: (bookRatio / ratio) * 100 };
+    return { width: (ratio / bookRatio) * 100, height: 100 };
+  }
+
+  /* page-flip redraws every animation frame, forever, and by default rewrites the style of every
+   * page it does not show, every frame: thousands of writes a frame for a long book, and a few
+   * percent of a core while the reader just reads. Here an instance hides only the pages shown in
+   * the previous frame, and its loop sleeps while nothing moves: page-flip's loop calls
+   * requestAnimationFrame right after each draw, so when a draw is skipped that next request is
+   * held back, and any change to what is shown schedules it again. */
+  const CHANGES = [
+    "setLeftPage", "setRightPage", "setBottomPage", "setFlippingPage", "setShadowData",
+    "clearShadow", "setPageRect", "setDirection", "startAnimation", "finishAnimation", "update",
+  ];
+  const requestFrame = window.requestAnimationFrame.bind(window);
+  let holdNextFrame = null; // the instance whose loop is about to ask for its next frame
+
+  window.requestAnimationFrame = function (callback) {
+    const sleeper = holdNextFrame;
+    holdNextFrame = null;
+    if (sleeper && !sleeper.stopped) {
+      sleeper.parked = callback;
+      return 0;
+    }
+    return requestFrame(callback);
+  };
+
+  function tame(pageFlip) {
+    const render = pageFlip.getRender();
+    const loop = { frames: 3, parked: null, stopped: false };
+    let shown = [];
+    render.clear = function () {
+      const keep = [this.leftPage, this.rightPage, this.flippingPage, this.bottomPage].filter(Boolean);
+      for (const page of shown) {
+        if (keep.indexOf(page) < 0) page.getElement().style.cssText = "display: none";
+        if (page.getTemporaryCopy && page.getTemporaryCopy() !== this.flippingPage) page.hideTemporaryCopy();
+      }
+      shown = keep;
+    };
+    function wake() {
+      loop.frames = 3;
+      if (loop.parked && !loop.stopped) {
+        const callback = loop.parked;
+        loop.parked = null;
+        requestFrame(callback);
+      }
+    }
+    for (const name of CHANGES) {
+      const original = render[name];
+      if (typeof original !== "function") continue;
+      render[name] = function () {
+        wake();
+        return original.apply(this, arguments);
+      };
+    }
+    const draw = render.render;
+    render.render = function (timer) {
+      if (this.animation !== null || pageFlip.getState() !== "read") loop.frames = 3;
+      if (loop.frames <= 0) {
+        holdNextFrame = loop; // sleep until something changes
+        return;
+      }
+      loop.frames--;
+      draw.call(this, timer);
+    };
+    return {
+      wake: wake,
+      stop: function () {
+        loop.stopped = true;
+        loop.parked = null;
+        render.render = function () {};
+      },
+    };
+  }
+
+  class Book {
+    constructor(options) {
+      this.meta = options.meta; // {hash, title, status, pageCount}
+      this.source = options.source;
+      this.area = options.area;
+      this.rtl = !!options.rtl;
+      this.reducedMotion = !!options.reducedMotion;
+      this.hooks = options.hooks; // onTurn(pages), onProgress(), onLink(link, page), onPainted(), onNotice(text)
+      this.manifest = null;
+      this.pageFlip = null;
+      this.loop = null;
+      this.items = [];
+      this.order = [];
+      this.loaded = new Set();
+      this.spread = null;
+      this.pollTimer = null;
+      this.pollDelay = POLL_FIRST;
+      this.destroyed = false;
+      this.painted = false;
+      this.pending = null; // the page to open once the manifest arrives
+    }
+
+    get hash() {
+      return this.meta.hash;
+    }
+
+    get pageCount() {
+      return this.manifest ? this.manifest.pageCount : 0;
+    }
+
+    isReady(number) {
+      return !!this.manifest && number >= 1 && number <= this.manifest.pagesReady;
+    }
+
+    imageUrl(number, size) {
+      const page = this.manifest && this.manifest.pages[number - 1];
+      if (!page || !page.images) return null;
+      let image = page.images[size];
+      if (!image && size === "zoom") image = page.images.normal;
+      return image ? this.source.url(this.hash, image.file) : null;
+    }
+
+    bookRatio() {
+      const first = this.manifest.pages[0];
+      return first.width / first.height;
+    }
+
+    async open(startPage) {
+      this.pending = startPage || 1;
+      let manifest = null;
+      try {
+        manifest = await this.source.manifest(this.hash);
+      } catch (error) {
+        this.hooks.onNotice("This flipbook could not be loaded. Retrying…");
+      }
+      if (this.destroyed) return;
+      if (!manifest) {
+        this.hooks.onNotice("This flipbook is being prepared…");
+        this.schedulePoll();
+        return;
+      }
+      if (manifest.version !== 1) {
+        this.hooks.onNotice("This flipbook needs a newer player. Reload the page.");
+        return;
+      }
+      this.manifest = manifest;
+      this.hooks.onNotice(null);
+      this.build(this.pending);
+      this.hooks.onProgress();
+      if (!manifest.complete) this.schedulePoll();
+    }
+
+    /* ---- page-flip ---------------------------------------------------------------------- */
+
+    build(startPage) {
+      const width = this.area.clientWidth || 1;
+      const height = this.area.clientHeight || 1;
+      this.spread = wantsSpread(width, height, this.bookRatio());
+      const count = this.manifest.pageCount;
+      this.order = [];
+      for (let n = 1; n <= count; n++) this.order.push(n);
+      if (this.rtl) {
+        this.order.reverse();
+        // In spreads, page 1 must end up alone like a cover: pad to an even count.
+        if (this.spread && count % 2 === 1) this.order.unshift(0);
+      }
+      this.loaded = new Set();
+      this.items = this.order.map((n) => this.slot(n));
+      const root = el("div", "fs-book");
+      this.area.appendChild(root);
+      const first = this.manifest.pages[0];
+      const pageFlip = new window.St.PageFlip(root, {
+        width: first.width,
+        height: first.height,
+        size: "stretch",
+        autoSize: false,
+        minWidth: this.spread ? 1 : 100000, // page-flip shows one page below 2 x minWidth
+        maxWidth: 100000,
+        minHeight: 1,
+        maxHeight: 100000,
+        showCover: true,
+        usePortrait: true,
+        drawShadow: !this.reducedMotion,
+        maxShadowOpacity: 0.5,
+        flippingTime: this.reducedMotion ? 1 : FLIP_MS,
+        useMouseEvents: !this.reducedMotion,
+        showPageCorners: !this.reducedMotion,
+        mobileScrollSupport: false,
+        swipeDistance: 30,
+        startPage: this.indexOf(startPage),
+      });
+      this.pageFlip = pageFlip;
+      pageFlip.on("flip", () => this.turned());
+      pageFlip.loadFromHTML(this.items);
+      // page-flip sizes its root from minWidth (our one-or-two-pages switch): undo that.
+      root.style.minWidth = "0";
+      root.style.minHeight = "0";
+      pageFlip.update();
+      this.loop = tame(pageFlip);
+      this.root = root;
+      this.turned();
+    }
+
+    /* A light element per page; its image comes and goes with the window. */
+    slot(number) {
+      const node = el("div", "fs-page");
+      if (number === 0) {
+        node.appendChild(el("p", "fs-blank"));
+        node.setAttribute("aria-hidden", "true");
+        return node;
+      }
+      node.dataset.page = String(number);
+      return node;
+    }
+
+    fill(number) {
+      const node = this.items[this.indexOf(number)];
+      if (!node) return;
+      node.textContent = "";
+      const page = this.manifest.pages[number - 1];
+      if (!this.isReady(number) || !page.images) {
+        node.appendChild(el("p", "fs-page-wait", "Page " + number + " is being prepared…"));
+        return;
+      }
+      const size = boxOf(page, this.bookRatio());
+      const box = el("div", "fs-page-box");
+      box.style.width = size.width + "%";
+      box.style.height = size.height + "%";
+      const img = el("img", "fs-page-img");
+      img.alt = "Page " + number;
+      img.decoding = "async";
+      img.draggable = false;
+      img.src = this.imageUrl(number, "normal");
+      if (!this.painted) img.addEventListener("load", () => this.firstPaint(number), { once: true });
+      box.appendChild(img);
+      Flipshelf.addLinks(box, page, number);
+      node.appendChild(box);
+    }
+
+    empty(number) {
+      const node = this.items[this.indexOf(number)];
+      if (node) node.textContent = "";
+    }
+
+    firstPaint(number) {
+      if (this.painted || this.visiblePages().indexOf(number) < 0) return;
+      this.painted = true;
+      requestAnimationFrame(() => this.hooks.onPainted());
+    }
+
+    /* Keeps images only for the pages near the ones in view. */
+    updateWindow() {
+      const visible = this.visiblePages();
+      if (!visible.length) return;
+      const low = Math.max(1, visible[0] - WINDOW);
+      const high = Math.min(this.pageCount, visible[visible.length - 1] + WINDOW);
+      for (const n of Array.from(this.loaded)) {
+        if (n < low || n > high) {
+          this.empty(n);
+          this.loaded.delete(n);
+        }
+      }
+      for (let n = low; n <= high; n++) {
+        const wanted = this.isReady(n) ? "ready" : "waiting";
+        if (this.loadedAs(n) !== wanted) {
+          this.fill(n);
+          this.items[this.indexOf(n)].dataset.state = wanted;
+          this.loaded.add(n);
+        }
+      }
+    }
+
+    loadedAs(number) {
+      if (!this.loaded.has(number)) return null;
+      return this.items[this.indexOf(number)].dataset.state;
+    }
+
+    turned() {
+      if (!this.pageFlip) return;
+      this.updateWindow();
+      this.hooks.onTurn(this.visiblePages());
+    }
+
+    destroy() {
+      this.destroyed = true;
+      clearTimeout(this.pollTimer);
+      this.teardown();
+    }
+
+    teardown() {
+      if (this.loop) this.loop.stop();
+      if (this.pageFlip) {
+        try {
+          this.pageFlip.destroy();
+        } catch (error) {
+          /* already detached */
+        }
+      }
+      if (this.root && this.root.parentNode) this.root.remove();
+      this.pageFlip = null;
+      this.loop = null;
+      this.root = null;
+    }
+
+    /* On resize: page-flip follows the size itself; rebuild only to switch one/two pages. */
+    relayout() {
+      if (!this.pageFlip) return;
+      const spread = wantsSpread(this.area.clientWidth, this.area.clientHeight, this.bookRatio());
+      if (spread === this.spread) {
+        this.pageFlip.update();
+        return;
+      }
+      const current = this.visiblePages()[0] || 1;
+      this.teardown();
+      this.build(current);
+    }
+
+    /* ---- where we are ------------------------------------------------------------------- */
+
+    indexOf(number) {
+      if (!this.rtl) return number - 1;
+      return this.order.length - number;
+    }
+
+    visiblePages() {
+      if (!this.pageFlip) return [];
+      const pages = this.pageFlip.getPageCollection();
+      const spread = pages.getSpread()[pages.getCurrentSpreadIndex()] || [];
+      return spread
+        .map((index) => this.order[index])
+        .filter((n) => n > 0)
+        .sort((a, b) => a - b);
+    }
+
+    isFlipping() {
+      return !!this.pageFlip && this.pageFlip.getState() !== "read";
+    }
+
+    /* ---- turning ------------------------------------------------------------------------ */
+
+    go(number, animate) {
+      if (!this.pageFlip) {
+        this.pending = number;
+        return;
+      }
+      const target = Math.max(1, Math.min(this.pageCount, number));
+      if (this.visiblePages().indexOf(target) >= 0) return;
+      const index = this.indexOf(target);
+      if (animate === false || this.reducedMotion) this.pageFlip.turnToPage(index);
+      else this.pageFlip.flip(index);
+    }
+
+    /* Forward and back in reading order, whichever way the book turns. */
+    forward() {
+      this.step(1);
+    }
+
+    back() {
+      this.step(-1);
+    }
+
+    step(direction) {
+      if (!this.pageFlip) return;
+      const pages = this.pageFlip.getPageCollection();
+      const spreads = pages.getSpread();
+      const next = pages.getCurrentSpreadIndex() + (this.rtl ? -direction : direction);
+      if (next < 0 || next >= spreads.length) return;
+      if (this.reducedMotion) {
+        this.pageFlip.turnToPage(spreads[next][0]);
+        return;
+      }
+      if ((direction > 0) !== this.rtl) this.pageFlip.flipNext();
+      else this.pageFlip.flipPrev();
+    }
+
+    atStart() {
+      const visible = this.visiblePages();
+      return !visible.length || visible[0] <= 1;
+    }
+
+    atEnd() {
+      const visible = this.visiblePages();
+      return !visible.length || visible[visible.length - 1] >= this.pageCount;
+    }
+
+    /* ---- a flipbook still converting ----------------------------------------------------- */
+
+    schedulePoll() {
+      clearTimeout(this.pollTimer);
+      this.pollTimer = setTimeout(() => this.poll(), this.pollDelay);
+    }
+
+    async poll() {
+      let manifest = null;
+      try {
+        manifest = await this.source.manifest(this.hash);
+      } catch (error) {
+        manifest = null;
+      }
+      if (this.destroyed) return;
+      const before = this.manifest;
+      const changed =
+        manifest &&
+        (!before || manifest.pagesReady !== before.pagesReady || manifest.zoomReady !== before.zoomReady);
+      if (changed) {
+        this.pollDelay = POLL_FIRST;
+        if (!before) {
+          this.manifest = manifest;
+          this.hooks.onNotice(null);
+          this.build(this.pending || 1);
+        } else {
+          this.manifest = manifest;
+          this.updateWindow();
+        }
+        this.hooks.onProgress();
+      } else {
+        this.pollDelay = Math.min(POLL_MAX, Math.round(this.pollDelay * 1.5));
+      }
+      if (!this.manifest || !this.manifest.complete) this.schedulePoll();
+    }
+  }
+
+  /* Clickable areas from the PDF. They are links (<a>), which page-flip never turns a page for:
+   * external ones open in a new tab, internal ones are handled by the player (data-page). */
+  Flipshelf.addLinks = function (box, page, number) {
+    for (const link of page.links || []) {
+      const rect = link.rect;
+      const a = el("a", "fs-link");
+      a.style.left = rect[0] * 100 + "%";
+      a.style.top = rect[1] * 100 + "%";
+      a.style.width = (rect[2] - rect[0]) * 100 + "%";
+      a.style.height = (rect[3] - rect[1]) * 100 + "%";
+      a.dataset.from = String(number);
+      if (link.uri) {
+        a.href = link.uri;
+        a.target = "_blank";
+        a.rel = "noopener";
+        a.setAttribute("aria-label", "Link: " + link.uri);
+        a.title = link.uri;
+      } else {
+        a.href = "#page=" + link.page;
+        a.dataset.page = String(link.page);
+        a.setAttribute("aria-label", "Go to page " + link.page);
+      }
+      a.draggable = false;
+      box.appendChild(a);
+    }
+  };
+
+  Flipshelf.Book = Book;
+  Flipshelf.wantsSpread = wantsSpread;
+  Flipshelf.boxOf = boxOf;
+})();

@@ -1,0 +1,94 @@
+/* Where a flipbook's files come from: the server (`../f/<hash>/<file>`, with a private link's
+ * `exp`/`sig` appended), or the offline package's data scripts (window.FLIPSHELF_OFFLINE), since
+ * browsers refuse fetch on file:// (docs/packages.md). */
+(function () {
+  "use strict";
+  const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
+
+  class ServerSource {
+    constructor(query) {
+      this.query = query ? "?" + query : "";
+      this.texts = new Map(); // flipbook hash -> Map(page -> text)
+    }
+
+    url(hash, file) {
+      return "../f/" + encodeURIComponent(hash) + "/" + file + this.query;
+    }
+
+    /* The manifest, or null while the flipbook has none yet (its first page is converting). */
+    async manifest(hash) {
+      const response = await fetch(this.url(hash, "manifest.json"), { cache: "no-cache" });
+      if (response.status === 404) return null;
+      if (!response.ok) throw new Error("manifest: HTTP " + response.status);
+      return response.json();
+    }
+
+    async text(hash, manifest, number) {
+      let cache = this.texts.get(hash);
+      if (!cache) this.texts.set(hash, (cache = new Map()));
+      if (cache.has(number)) return cache.get(number);
+      const page = manifest.pages[number - 1];
+      if (!page || !page.text) return "";
+      const response = await fetch(this.url(hash, page.text));
+      const text = response.ok ? await response.text() : "";
+      cache.set(number, text);
+      return text;
+    }
+
+    /* The text of every ready page, for search: text/all.json once complete, else page by page. */
+    async allText(hash, manifest) {
+      if (manifest.textIndex) {
+        const response = await fetch(this.url(hash, manifest.textIndex));
+        if (response.ok) return response.json();
+      }
+      const texts = new Array(manifest.pageCount).fill("");
+      const numbers = [];
+      for (let n = 1; n <= manifest.pagesReady; n++) numbers.push(n);
+      const self = this;
+      async function worker() {
+        while (numbers.length) {
+          const n = numbers.shift();
+          texts[n - 1] = await self.text(hash, manifest, n);
+        }
+      }
+      await Promise.all([worker(), worker(), worker(), worker()]);
+      return texts;
+    }
+  }
+
+  class OfflineSource {
+    constructor(data) {
+      this.data = data;
+    }
+
+    book(hash) {
+      return this.data.books[hash] || null;
+    }
+
+    url(hash, file) {
+      const book = this.book(hash);
+      return (book ? book.base : "") + file;
+    }
+
+    async manifest(hash) {
+      const book = this.book(hash);
+      return book ? book.manifest : null;
+    }
+
+    async text(hash, manifest, number) {
+      const book = this.book(hash);
+      return (book && book.text && book.text[number - 1]) || "";
+    }
+
+    async allText(hash) {
+      const book = this.book(hash);
+      return (book && book.text) || [];
+    }
+  }
+
+  Flipshelf.sourceFor = function (config) {
+    const offline = window.FLIPSHELF_OFFLINE;
+    if (offline && config.offline) return new OfflineSource(offline);
+    return new ServerSource(config.query);
+  };
+})();

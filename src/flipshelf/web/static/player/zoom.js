@@ -1,0 +1,140 @@
+/* Zoom: the pages in view, larger, in a scrollable view over the book. Drag, scroll, swipe or
+ * use the arrow keys to move around; while zoomed the book is hidden, so nothing turns a page. */
+(function () {
+  "use strict";
+  const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
+  const LEVELS = [1, 1.5, 2, 3, 4];
+
+  class Zoom {
+    constructor(view, content, area) {
+      this.view = view;
+      this.content = content;
+      this.area = area;
+      this.level = 1;
+      this.book = null;
+      this.pages = [];
+      this.drag = null;
+      view.addEventListener("pointerdown", (event) => this.startDrag(event));
+      view.addEventListener("pointermove", (event) => this.moveDrag(event));
+      view.addEventListener("pointerup", (event) => this.endDrag(event));
+      view.addEventListener("pointercancel", (event) => this.endDrag(event));
+    }
+
+    get active() {
+      return this.level > 1;
+    }
+
+    zoomIn() {
+      const next = LEVELS.find((level) => level > this.level);
+      if (next) this.set(next);
+    }
+
+    zoomOut() {
+      const lower = LEVELS.filter((level) => level < this.level);
+      if (lower.length) this.set(lower[lower.length - 1]);
+    }
+
+    reset() {
+      if (this.active) this.set(1);
+    }
+
+    set(level) {
+      const view = this.view;
+      const centre = this.active
+        ? {
+            x: (view.scrollLeft + view.clientWidth / 2) / Math.max(1, view.scrollWidth),
+            y: (view.scrollTop + view.clientHeight / 2) / Math.max(1, view.scrollHeight),
+          }
+        : { x: 0.5, y: 0.5 };
+      this.level = level;
+      if (!this.active) {
+        view.hidden = true;
+        this.area.removeAttribute("data-zoomed");
+        this.area.removeAttribute("inert");
+        this.content.textContent = "";
+        document.documentElement.removeAttribute("data-zoom");
+        return;
+      }
+      this.area.setAttribute("data-zoomed", "");
+      this.area.setAttribute("inert", "");
+      view.hidden = false;
+      document.documentElement.dataset.zoom = String(level);
+      this.render();
+      view.scrollLeft = centre.x * view.scrollWidth - view.clientWidth / 2;
+      view.scrollTop = centre.y * view.scrollHeight - view.clientHeight / 2;
+    }
+
+    /* Shows `pages` of `book` at the current level (called again when the reader turns). */
+    show(book, pages) {
+      this.book = book;
+      this.pages = pages.slice();
+      if (this.active) this.render();
+    }
+
+    render() {
+      const book = this.book;
+      this.content.textContent = "";
+      if (!book || !book.manifest || !this.pages.length) return;
+      const ratio = book.bookRatio();
+      // The size a page slot has on the book at level 1, then scaled.
+      const areaWidth = this.area.clientWidth / (book.spread ? 2 : 1);
+      const areaHeight = this.area.clientHeight;
+      const slotHeight = Math.min(areaHeight, areaWidth / ratio) * this.level;
+      const slotWidth = slotHeight * ratio;
+      for (const number of this.pages) {
+        const page = book.manifest.pages[number - 1];
+        const box = Flipshelf.boxOf(page, ratio);
+        const holder = document.createElement("div");
+        holder.className = "fs-zoom-page";
+        holder.style.width = (slotWidth * box.width) / 100 + "px";
+        holder.style.height = (slotHeight * box.height) / 100 + "px";
+        const url = book.imageUrl(number, "zoom");
+        if (url) {
+          const img = document.createElement("img");
+          img.alt = "Page " + number + ", zoomed";
+          img.draggable = false;
+          img.src = url;
+          holder.appendChild(img);
+          Flipshelf.addLinks(holder, page, number);
+        }
+        this.content.appendChild(holder);
+      }
+      const view = this.view;
+      const width = this.content.scrollWidth;
+      const height = this.content.scrollHeight;
+      this.content.style.marginLeft = Math.max(0, (view.clientWidth - width) / 2) + "px";
+      this.content.style.marginTop = Math.max(0, (view.clientHeight - height) / 2) + "px";
+    }
+
+    pan(dx, dy) {
+      this.view.scrollLeft += dx;
+      this.view.scrollTop += dy;
+    }
+
+    startDrag(event) {
+      if (event.pointerType === "touch" || event.button !== 0) return; // touch scrolls natively
+      if (event.target.closest("a")) return;
+      this.drag = { x: event.clientX, y: event.clientY, moved: false };
+      this.view.setPointerCapture(event.pointerId);
+      this.view.setAttribute("data-dragging", "");
+    }
+
+    moveDrag(event) {
+      if (!this.drag) return;
+      const dx = event.clientX - this.drag.x;
+      const dy = event.clientY - this.drag.y;
+      this.drag.x = event.clientX;
+      this.drag.y = event.clientY;
+      this.pan(-dx, -dy);
+    }
+
+    endDrag(event) {
+      if (!this.drag) return;
+      this.drag = null;
+      this.view.removeAttribute("data-dragging");
+      if (this.view.hasPointerCapture(event.pointerId)) this.view.releasePointerCapture(event.pointerId);
+    }
+  }
+
+  Flipshelf.Zoom = Zoom;
+})();
