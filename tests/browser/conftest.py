@@ -63,6 +63,7 @@ class Books:
     hostile: dict[str, Any]  # title and description full of markup
     progressive: dict[str, Any]  # its manifest is rewound by the test to look half-converted
     big: dict[str, Any]  # 1000 pages
+    stats: dict[str, Any]  # read once, by the statistics scenario only
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +97,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, documents: dict[str, Path]) 
         progressive = api.upload("collection.create", text_pdf, "p.pdf", title="Arriving")
         from tests.fixtures.documents.generate import many_pages_pdf
 
+        stats = api.upload("collection.create", text_pdf, "s.pdf", title="Counted")
         many_pages_pdf(work / "big.pdf", 1000)
         big = api.upload("collection.create", (work / "big.pdf").read_bytes(), "big.pdf")
         done = {
@@ -107,6 +109,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, documents: dict[str, Path]) 
                 ("hostile", hostile),
                 ("progressive", progressive),
                 ("big", big),
+                ("stats", stats),
             ]
         }
         for data in done.values():

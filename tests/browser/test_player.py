@@ -6,6 +6,7 @@ exposes (`data-painted`, `data-pages`, `data-zoom` on <html>), never for a lengt
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -484,3 +485,50 @@ def test_axe_finds_no_serious_accessibility_problems(
         assert found == []
     finally:
         page.context.close()
+
+
+def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, shot: Shot) -> None:
+    """Impression, view, pages with their time, a link click: the player's events, counted by
+    the server, answered by collection.getStats."""
+    reader = new_page(browser)
+    try:
+        frame = open_widget(reader, books, books.stats)
+        reader.keyboard.press("ArrowRight")  # the first interaction: a view; pages 2-3
+        wait_pages(frame, "2,3")
+        reader.keyboard.press("ArrowRight")
+        wait_pages(frame, "4,5")
+        reader.keyboard.press("Home")
+        wait_pages(frame, "1")
+        reader.context.route("https://example.org/**", lambda route: route.abort())
+        with reader.context.expect_page() as opened:
+            reader.locator('a.fs-link[href^="https://example.org/"]').click()
+        opened.value.close()
+        shot(reader)
+        session = session_of(frame)
+        reader.goto("about:blank")  # leaving reports the last page's time (pagehide)
+    finally:
+        reader.context.close()
+    api = books.library.api
+
+    def counted() -> dict[str, Any]:
+        return api.get(
+            "collection.getStats", collectionHash=hash_of(books.stats), includePageStats="true"
+        )
+
+    # Beacons travel on their own: wait until the session's page views and click have arrived.
+    deadline = time.monotonic() + 30
+    while True:
+        received = events_of(books, session)
+        kinds = [e["type"] for e, _s in received]
+        if (kinds.count("page") >= 6 and "click" in kinds) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert all(status == 204 for _e, status in received), received
+    assert kinds.count("page") >= 6, kinds  # 1, 2, 3, 4, 5, then 1 again on leaving
+    stats = counted()
+    assert (stats["impressions"], stats["views"]) == (1, 1)
+    pages = {p["page"]: p for p in stats["pages"]}
+    assert {n for n, p in pages.items() if p["views"]} == {1, 2, 3, 4, 5}
+    assert all(p["views"] == 1 for p in pages.values())  # once per session, however often
+    assert pages[1]["clicks"] == 1
+    assert stats["time_spent"] == sum(p["time_spent"] for p in pages.values())
