@@ -18,12 +18,15 @@
 #
 #   postgres   PostgreSQL from Debian: FLIPSHELF_TEST_POSTGRES_URL
 #   s3         moto's S3 server (scripts/s3-server.sh, when present): FLIPSHELF_TEST_S3_*
+#   browser    Debian's Chromium and axe-core (scripts/install-browser.sh): no server to run
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 S3_SCRIPT="$ROOT/scripts/s3-server.sh"
 ALL_SERVICES="postgres"
 if [ -f "$S3_SCRIPT" ]; then ALL_SERVICES="$ALL_SERVICES s3"; fi
+BROWSER_SCRIPT="$ROOT/scripts/install-browser.sh"
+if [ -f "$BROWSER_SCRIPT" ]; then ALL_SERVICES="$ALL_SERVICES browser"; fi
 DEFAULT_DIR="/tmp/flipshelf-services-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
 STATE="${FLIPSHELF_SERVICES_DIR:-$DEFAULT_DIR}"
 ENV_FILE="$STATE/env"
@@ -164,6 +167,16 @@ s3_start() {
 s3_stop() {
   [ -d "$STATE/s3" ] || return 0
   FLIPSHELF_S3_DIR="$STATE/s3" bash "$S3_SCRIPT" stop
+}
+
+# --- browser (Chromium for Playwright, axe-core) -------------------------------------------
+
+browser_start() {
+  bash "$BROWSER_SCRIPT"
+}
+
+browser_stop() {
+  return 0  # nothing runs between tests: each test starts and stops its own Chromium
 }
 
 # --- commands ------------------------------------------------------------------------------
