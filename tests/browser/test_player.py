@@ -506,6 +506,15 @@ def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, sho
         shot(reader)
         session = session_of(frame)
         reader.goto("about:blank")  # leaving reports the last page's time (pagehide)
+        # Beacons travel on their own: keep the browser alive until the session's page views
+        # and click have arrived (closing it at once can drop the last beacon in flight).
+        deadline = time.monotonic() + 30
+        while True:
+            received = events_of(books, session)
+            kinds = [e["type"] for e, _s in received]
+            if (kinds.count("page") >= 6 and "click" in kinds) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
     finally:
         reader.context.close()
     api = books.library.api
@@ -515,14 +524,6 @@ def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, sho
             "collection.getStats", collectionHash=hash_of(books.stats), includePageStats="true"
         )
 
-    # Beacons travel on their own: wait until the session's page views and click have arrived.
-    deadline = time.monotonic() + 30
-    while True:
-        received = events_of(books, session)
-        kinds = [e["type"] for e, _s in received]
-        if (kinds.count("page") >= 6 and "click" in kinds) or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
     assert all(status == 204 for _e, status in received), received
     assert kinds.count("page") >= 6, kinds  # 1, 2, 3, 4, 5, then 1 again on leaving
     stats = counted()
