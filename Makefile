@@ -22,7 +22,7 @@ DEV_STAMP := $(VENV)/.flipshelf-dev-installed
 # Where `make serve` keeps its database, files and server key (FLIPSHELF_DATA_DIR).
 FLIPSHELF_DATA_DIR ?= data
 # pytest's arguments: two workers (pytest-xdist), one per core of the reference machine.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 # FLIPSHELF_TEST_SERVICES (environment) chooses the services `make test` starts, e.g. "postgres";
 # unset: all of them (scripts/test-services.sh); empty: none, SQLite only.
 
