@@ -32,6 +32,7 @@ from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.links import SignedLinks
 from flipshelf.security.secret_box import SecretBox
+from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.settings import Settings
 from flipshelf.storage import make_store
@@ -49,6 +50,7 @@ class Runtime:
     ports: Ports
     box: SecretBox
     server_key: bytes
+    credentials: CredentialCache
 
 
 def conversion_options(settings: Settings) -> ConversionOptions:
@@ -82,8 +84,9 @@ def build_runtime(
     db = Database(make_engine(settings.resolved_database_url()))
     key = server_key.load_or_create(settings.server_key, settings.data_dir)
     inspector = ConversionInspector(conversion_options(settings))
+    credentials = CredentialCache(settings.credentials_cache_seconds)
     ports = Ports(
-        accounts=SqlAccounts(db),
+        accounts=SqlAccounts(db, changed=credentials.forget),
         collections=SqlCollections(db),
         stats=SqlStats(db),
         quota=SqlQuota(db),
@@ -100,7 +103,7 @@ def build_runtime(
         ),
         collection_links=SignedLinks(key, "collection"),
     )
-    return Runtime(settings, db, ports, SecretBox(key), key)
+    return Runtime(settings, db, ports, SecretBox(key), key, credentials)
 
 
 def conversion_context(runtime: Runtime) -> ConversionContext:
@@ -142,15 +145,19 @@ def api_config(settings: Settings) -> ApiConfig:
         ),
         urls=PublicUrls(settings.resolved_public_url()),
         staging_dir=settings.data_dir / "staging",
+        quick_reads_on_loop=settings.resolved_database_url().startswith("sqlite"),
     )
 
 
 def create_app(runtime: Runtime) -> Starlette:
     settings = runtime.settings
+    runtime.db.reuse_reads(settings.cached_read_seconds)  # the API process only: see its help
     limiter = RateLimiter(
         settings.rate_per_second, settings.rate_per_minute, settings.rate_limit_storage
     )
-    v1 = V1Endpoint(runtime.ports, runtime.box, limiter, api_config(settings), ACTIONS)
+    v1 = V1Endpoint(
+        runtime.ports, runtime.box, limiter, api_config(settings), ACTIONS, runtime.credentials
+    )
     methods = ["GET", "POST"]
     return Starlette(
         routes=[

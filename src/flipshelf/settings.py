@@ -70,6 +70,25 @@ class Settings(BaseSettings):
             "`redis://127.0.0.1:6379/0` (shared by many API processes)."
         ),
     )
+    credentials_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description=(
+            "How long an API process keeps a key's account and secret after reading them (0: "
+            "read the database on every call). A key revoked, rotated or put in strict mode by "
+            "another process (the CLI) takes effect in each API process within this time."
+        ),
+    )
+    cached_read_seconds: float = Field(
+        default=0.01,
+        ge=0,
+        description=(
+            "SQLite: how long an API process may answer a collection it read from memory before "
+            "checking whether another process (a worker, the CLI, another API process) committed "
+            "a change; changes made through the API process itself are seen at once. 0: check on "
+            "every read."
+        ),
+    )
     uploads_per_month: int = Field(
         default=1000,
         ge=0,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
-from flipshelf.db.database import Database
+from flipshelf.db.database import Database, Query
 from flipshelf.db.schema import accounts
 from flipshelf.domain.accounts import Account
 
@@ -23,9 +24,19 @@ def _account(row: Any) -> Account:
     )
 
 
+# Read on every API call whose key is not in the credential cache.
+_BY_API_KEY = Query(select(accounts).where(accounts.c.api_key == bindparam("api_key")))
+
+
+def _nobody(_api_key: str) -> None:
+    pass
+
+
 class SqlAccounts:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    def __init__(self, db: Database, changed: Callable[[str], None] = _nobody) -> None:
+        """`changed(api_key)` is called after a key's account or secret changed (committed),
+        so this process can forget what it cached about the key."""
+        self._db, self._changed = db, changed
 
     def create(self, name: str, api_key: str, secret_enc: bytes, now: datetime) -> Account:
         with self._db.write() as conn:
@@ -40,8 +51,8 @@ class SqlAccounts:
 
     def by_api_key(self, api_key: str) -> tuple[Account, bytes] | None:
         """The account and its encrypted secret, revoked or not."""
-        with self._db.read() as conn:
-            row = conn.execute(select(accounts).where(accounts.c.api_key == api_key)).first()
+        with self._db.snapshot() as snapshot:
+            row = snapshot.first(_BY_API_KEY, api_key=api_key)
         return None if row is None else (_account(row), row.secret_enc)
 
     def all(self) -> list[Account]:
@@ -63,6 +74,7 @@ class SqlAccounts:
                 .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+        self._changed(api_key)
         return result.rowcount == 1
 
     def replace_secret(self, api_key: str, secret_enc: bytes) -> bool:
@@ -72,6 +84,7 @@ class SqlAccounts:
                 .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_(None))
                 .values(secret_enc=secret_enc)
             )
+        self._changed(api_key)
         return result.rowcount == 1
 
     def set_strict(self, api_key: str, strict: bool) -> bool:
@@ -79,4 +92,5 @@ class SqlAccounts:
             result = conn.execute(
                 update(accounts).where(accounts.c.api_key == api_key).values(strict=strict)
             )
+        self._changed(api_key)
         return result.rowcount == 1

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
 
-from flipshelf.db.database import Database
+from flipshelf.db.database import Database, Query, Snapshot
 from flipshelf.db.schema import collections, flipbooks
 from flipshelf.domain.collections import (
     Collection,
@@ -60,14 +61,27 @@ def _collection(row: Any, items: Iterable[Flipbook] = ()) -> Collection:
     )
 
 
+# The read behind getCollection, getEmbed and every owned-collection check: prepared once.
+_BY_HASH = Query(select(collections).where(collections.c.hash == bindparam("hash")))
+_ITEMS = Query(
+    select(flipbooks)
+    .where(flipbooks.c.collection_id == bindparam("collection_id"))
+    .order_by(flipbooks.c.position)
+)
+
+
 def _items_of(conn: Connection, collection_ids: list[int]) -> dict[int, list[Flipbook]]:
     found: dict[int, list[Flipbook]] = defaultdict(list)
     if not collection_ids:
         return found
+    # One id is the common case: plain `=` spares the expanding IN its per-call compile.
+    chosen = (
+        flipbooks.c.collection_id == collection_ids[0]
+        if len(collection_ids) == 1
+        else flipbooks.c.collection_id.in_(collection_ids)
+    )
     rows = conn.execute(
-        select(flipbooks)
-        .where(flipbooks.c.collection_id.in_(collection_ids))
-        .order_by(flipbooks.c.collection_id, flipbooks.c.position)
+        select(flipbooks).where(chosen).order_by(flipbooks.c.collection_id, flipbooks.c.position)
     )
     for row in rows:
         found[row.collection_id].append(_flipbook(row))
@@ -175,19 +189,21 @@ def _insert_flipbook(conn: Connection, collection_id: int, new: NewFlipbook, now
     )
 
 
+def _read(collection_hash: str, snapshot: Snapshot) -> Collection | None:
+    row = snapshot.first(_BY_HASH, hash=collection_hash)
+    if row is None:
+        return None
+    items = snapshot.all(_ITEMS, collection_id=row.id)
+    return _collection(row, map(_flipbook, items))
+
+
 class SqlCollections:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     def get(self, collection_hash: str) -> Collection | None:
         """The collection with its items, deleted or not."""
-        with self._db.read() as conn:
-            row = conn.execute(
-                select(collections).where(collections.c.hash == collection_hash)
-            ).first()
-            if row is None:
-                return None
-            return _collection(row, _items_of(conn, [row.id])[row.id])
+        return self._db.memo(("collection", collection_hash), partial(_read, collection_hash))
 
     def add(self, new: NewCollection, now: datetime) -> Collection:
         with self._db.write() as conn:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
 from cryptography.exceptions import InvalidTag
 
 from flipshelf.domain.accounts import Account, KeyPair, new_api_key, new_secret, parse_account_name
@@ -44,3 +48,47 @@ def credentials(ports: Ports, box: SecretBox, api_key: str) -> tuple[Account, st
     except InvalidTag:
         # Wrong server key for this database: every key fails, which the operator must see.
         raise RuntimeError("cannot decrypt an API secret: is FLIPSHELF_SERVER_KEY right?") from None
+
+
+Credentials = tuple[Account, str]
+
+
+class CredentialCache:
+    """What `credentials` answered per apiKey, kept for `ttl` seconds so a busy key is not read
+    and decrypted on every call; at most `size` keys, the oldest leaving first.
+
+    Another process (the CLI) that revokes, rotates or makes a key strict is seen here within
+    `ttl` seconds. Changes made in this process call `forget`. A read that raced such a change
+    is not stored (the generation moved on), so it cannot bring the old answer back. `ttl` 0:
+    nothing is kept.
+    """
+
+    def __init__(
+        self, ttl: float, size: int = 10_000, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl, self._size, self._timer = ttl, size, timer
+        self._entries: OrderedDict[str, tuple[float, Credentials]] = OrderedDict()
+        self.generation = 0
+
+    def get(self, api_key: str) -> Credentials | None:
+        entry = self._entries.get(api_key)
+        if entry is None:
+            return None
+        if self._timer() >= entry[0]:
+            self._entries.pop(api_key, None)
+            return None
+        return entry[1]
+
+    def put(self, api_key: str, found: Credentials, generation: int) -> None:
+        """Keeps `found`, read when the cache was at `generation`, unless a key changed since."""
+        if self._ttl <= 0 or generation != self.generation:
+            return
+        self._entries.pop(api_key, None)  # re-inserted last: the oldest stay first in line
+        self._entries[api_key] = (self._timer() + self._ttl, found)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, api_key: str) -> None:
+        # Bumped first: a read in flight that saw the old row must not store it afterwards.
+        self.generation += 1
+        self._entries.pop(api_key, None)

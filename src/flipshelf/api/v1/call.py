@@ -51,3 +51,6 @@ class Action:
     name: str
     run: ActionFn
     upload: bool = False
+    # Only reads a handful of rows by key (no scans, no writes): cheap and never waiting on
+    # SQLite in WAL mode, so the endpoint may run it on the event loop instead of a thread.
+    quick_read: bool = False

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import inspect
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import structlog
 from python_multipart.exceptions import MultipartParseError
@@ -31,17 +33,21 @@ from flipshelf.domain.codes import Code
 from flipshelf.domain.errors import BadRequest, FlipshelfError, InvalidSignature, Maintenance
 from flipshelf.security.secret_box import SecretBox
 from flipshelf.services import accounts
+from flipshelf.services.accounts import CredentialCache, Credentials
 from flipshelf.services.ports import Ports
 from flipshelf.web.urls import PublicUrls
 
 log = structlog.get_logger("flipshelf.api")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
 class _RequestState:
     params: Params = field(default_factory=Params)
     body: MultipartBody = field(default_factory=MultipartBody)
-    credentials: tuple[Account, str] | None = None
+    credentials: Credentials | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class ApiConfig:
     limits: Limits
     urls: PublicUrls
     staging_dir: Path
+    # SQLite in WAL mode: quick reads never wait for a writer, and a thread hop would cost
+    # more than the read. PostgreSQL reads go over the network, so they stay in threads.
+    quick_reads_on_loop: bool = False
 
 
 class V1Endpoint:
@@ -62,9 +71,11 @@ class V1Endpoint:
         limiter: RateLimiter,
         config: ApiConfig,
         actions: dict[str, Action],
+        credentials: CredentialCache | None = None,
     ) -> None:
         self.ports, self.box, self.limiter = ports, box, limiter
         self.config, self.actions = config, actions
+        self.credentials = credentials or CredentialCache(ttl=0)
 
     async def handle(self, request: Request) -> Response:
         request_id = secrets.token_hex(8)
@@ -107,16 +118,33 @@ class V1Endpoint:
             self.config.staging_dir,
             upload=state.body.staged,
         )
-        if inspect.iscoroutinefunction(action.run):
-            return Code.OK, await action.run(call)
-        return Code.OK, await run_in_threadpool(action.run, call)
+        return Code.OK, await self._run(action, call)
 
-    async def _credentials(self, state: _RequestState, api_key: str) -> tuple[Account, str]:
+    async def _run(self, action: Action, call: Call) -> object:
+        if inspect.iscoroutinefunction(action.run):
+            return await action.run(call)
+        if action.quick_read and self.config.quick_reads_on_loop:
+            return action.run(call)
+        return await run_in_threadpool(action.run, call)
+
+    async def _quick(self, read: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """A quick read: on the event loop when the database allows it, else in a thread."""
+        if self.config.quick_reads_on_loop:
+            return read(*args, **kwargs)
+        return await run_in_threadpool(read, *args, **kwargs)
+
+    async def _credentials(self, state: _RequestState, api_key: str) -> Credentials:
         if state.credentials is None or state.credentials[0].api_key != api_key:
-            state.credentials = await run_in_threadpool(
-                accounts.credentials, self.ports, self.box, api_key
-            )
+            # A cache hit never leaves the event loop.
+            cached = self.credentials.get(api_key)
+            state.credentials = cached or await self._read_credentials(api_key)
         return state.credentials
+
+    async def _read_credentials(self, api_key: str) -> Credentials:
+        generation = self.credentials.generation
+        found = await self._quick(accounts.credentials, self.ports, self.box, api_key)
+        self.credentials.put(api_key, found, generation)
+        return found
 
     async def _before_file(self, state: _RequestState, _params: Params) -> bool:
         """The checks the fields before a file part allow: a refused upload is never read."""

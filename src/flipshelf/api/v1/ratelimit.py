@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections import deque
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
 from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -9,9 +14,82 @@ from limits.storage import storage_from_string
 
 from flipshelf.domain.errors import RatePerMinuteExceeded, RatePerSecondExceeded
 
+SECOND, MINUTE = 1.0, 60.0
+
+
+class _Window:
+    """The moments of the requests counted in the last `seconds` per key, oldest first.
+
+    Exact: a key holds at most `limit` moments, so the check is a length. Expired moments leave
+    from the left as the key is used, O(1) amortised; idle keys are dropped by `sweep`.
+    """
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit, self.seconds = limit, seconds
+        self._hits: dict[str, deque[float]] = {}
+
+    def recent(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+        # Like `limits`: a moment exactly `seconds` old still counts.
+        oldest = now - self.seconds
+        while hits and hits[0] < oldest:
+            hits.popleft()
+        return hits
+
+    def sweep(self, now: float) -> None:
+        oldest = now - self.seconds
+        idle = [key for key, hits in self._hits.items() if not hits or hits[-1] < oldest]
+        for key in idle:
+            del self._hits[key]
+
+
+class MemoryWindows:
+    """The windows of one API process. Checking and counting happen with no await between
+    them, so concurrent requests on the event loop are counted exactly."""
+
+    def __init__(
+        self, per_second: int, per_minute: int, timer: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._second, self._minute = _Window(per_second, SECOND), _Window(per_minute, MINUTE)
+        self._timer = timer
+        self._next_sweep = timer() + MINUTE
+
+    def admit(self, api_key: str) -> None:
+        now = self._timer()
+        second = self._second.recent(api_key, now)
+        if len(second) >= self._second.limit:
+            raise RatePerSecondExceeded()
+        second.append(now)  # counted in the second even if the minute refuses (spec section 3)
+        minute = self._minute.recent(api_key, now)
+        if len(minute) >= self._minute.limit:
+            raise RatePerMinuteExceeded()
+        minute.append(now)
+        if now >= self._next_sweep:
+            self._sweep(now)
+
+    def _sweep(self, now: float) -> None:
+        self._second.sweep(now)
+        self._minute.sweep(now)
+        self._next_sweep = now + MINUTE
+
 
 class RateLimiter:
-    def __init__(self, per_second: int, per_minute: int, storage_url: str = "memory://") -> None:
+    """`memory://`: exact windows in this process (a deque per key, no background work).
+    Redis: the `limits` library's moving windows, shared by every API process."""
+
+    def __init__(
+        self,
+        per_second: int,
+        per_minute: int,
+        storage_url: str = "memory://",
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._memory: MemoryWindows | None = None
+        if urlsplit(storage_url).scheme == "memory":
+            self._memory = MemoryWindows(per_second, per_minute, timer)
+            return
         storage = storage_from_string(f"async+{storage_url}")
         assert isinstance(storage, Storage)
         self._limiter = MovingWindowRateLimiter(storage)
@@ -21,6 +99,9 @@ class RateLimiter:
     async def admit(self, api_key: str) -> None:
         """Counts one request or refuses it. A request refused with 31 counts nowhere; one
         refused with 32 does not count toward the minute (spec section 3)."""
+        if self._memory is not None:
+            self._memory.admit(api_key)
+            return
         if not await self._limiter.hit(self._second, "s", api_key):
             raise RatePerSecondExceeded()
         if not await self._limiter.hit(self._minute, "m", api_key):

@@ -1,4 +1,4 @@
-"""Every v1 action by name, and whether it uploads a file."""
+"""Every v1 action by name, whether it uploads a file, and whether it is a quick read."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from flipshelf.api.v1.call import Action
 ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
-        Action("collection.getCollection", collection.get_collection),
+        Action("collection.getCollection", collection.get_collection, quick_read=True),
         Action("collection.update", collection.update),
         Action("collection.deleteCollection", collection.delete_collection),
         Action("collection.getList", collection.get_list),
-        Action("collection.getEmbed", collection.get_embed),
+        Action("collection.getEmbed", collection.get_embed, quick_read=True),
         Action("collection.deleteLogo", collection.delete_logo),
         Action("collection.getStats", stats.collection_stats),
         Action("user.getStats", stats.user_stats),
