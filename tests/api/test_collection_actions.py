@@ -340,3 +340,19 @@ def test_every_action_also_answers_xml_and_jsonp(api: Api, runtime: Runtime) -> 
         assert (
             answer == as_json if action != "collection.update" else answer.keys() == as_json.keys()
         )
+
+
+def test_rtl_is_a_collection_setting(api: Api, runtime: Runtime) -> None:
+    collection = seed_collection(runtime, api.tenant)
+    assert (
+        api.get("collection.getCollection", collectionHash=collection.hash)["data"]["rtl"] is False
+    )
+    data = api.get("collection.update", collectionHash=collection.hash, rtl="true")["data"]
+    assert data["rtl"] is True
+    assert api.get("collection.update", collectionHash=collection.hash, rtl="maybe")["code"] == 40
+    again = api.get("collection.update", collectionHash=collection.hash, title="x")["data"]
+    assert again["rtl"] is True  # untouched when not given
+    assert (
+        api.get("collection.update", collectionHash=collection.hash, rtl="0")["data"]["rtl"]
+        is False
+    )

@@ -382,3 +382,10 @@ class _server:
     def __exit__(self, *_exc: object) -> None:
         self.client.close()
         self.runtime.db.dispose()
+
+
+def test_create_takes_rtl(client: TestClient, tenant: Tenant, documents: dict[str, Path]) -> None:
+    answer = upload(client, tenant, "collection.create", documents["text"].read_bytes(), rtl="true")
+    assert answer["code"] == 20 and answer["data"]["rtl"] is True  # type: ignore[index]
+    bad = upload(client, tenant, "collection.create", documents["text"].read_bytes(), rtl="left")
+    assert bad["code"] == 40

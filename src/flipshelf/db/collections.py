@@ -57,6 +57,7 @@ def _collection(row: Any, items: Iterable[Flipbook] = ()) -> Collection:
         created_at=row.created_at,
         updated_at=row.updated_at,
         deleted_at=row.deleted_at,
+        rtl=bool(row.rtl),
         items=tuple(items),
     )
 
@@ -157,6 +158,7 @@ def _insert_collection(conn: Connection, new: NewCollection, now: datetime) -> i
             status=new.status.value,
             width=new.width,
             height=new.height,
+            rtl=new.rtl,
             version=1,
             created_at=now,
             updated_at=now,
@@ -230,6 +232,7 @@ class SqlCollections:
             ("width", changes.width),
             ("height", changes.height),
             ("status", changes.status.value if changes.status else None),
+            ("rtl", changes.rtl),
         ):
             if value is not None:
                 values[column] = value

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from flipshelf.db.types import UTCDateTime
@@ -55,6 +56,8 @@ collections = Table(
     Column("height", Integer, nullable=False),
     Column("logo_key", String(255), nullable=True),
     Column("background_key", String(255), nullable=True),
+    # Right-to-left books (Arabic, Hebrew, manga) turn the other way in the player.
+    Column("rtl", Boolean, nullable=False, default=False, server_default=false()),
     # Bumped on every change: packages and caches are keyed on it.
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", UTCDateTime, nullable=False),

@@ -59,6 +59,7 @@ class Collection:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    rtl: bool = False
     items: tuple[Flipbook, ...] = field(default=())
 
     @property
@@ -83,6 +84,7 @@ class NewCollection:
     status: CollectionStatus
     width: int
     height: int
+    rtl: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class CollectionChanges:
     status: CollectionStatus | None = None
     width: int | None = None
     height: int | None = None
+    rtl: bool | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -130,6 +133,16 @@ def parse_dimension(name: str, value: str) -> int:
     if not 1 <= number <= MAX_DIMENSION:
         raise BadRequest(f"{name} must be between 1 and {MAX_DIMENSION}")
     return number
+
+
+def parse_rtl(value: str) -> bool:
+    """`rtl` is true or false (also 1 or 0)."""
+    lowered = value.strip().lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise BadRequest("rtl must be true or false")
 
 
 def parse_title(value: str) -> str:

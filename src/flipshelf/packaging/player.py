@@ -35,7 +35,7 @@ class WidgetPlayer:
         logo: str | None,
         background: str | None,
     ) -> dict[str, Any]:
-        opening = widget.Opening(start_book=1, start_page=1, rtl=False, signed_query="")
+        opening = widget.Opening(start_book=1, start_page=1, rtl=collection.rtl, signed_query="")
         config = widget.player_config(collection, opening)
         wanted = {book.flipbook.hash for book in books}
         config["books"] = [book for book in config["books"] if book["hash"] in wanted]

@@ -39,6 +39,7 @@ class CollectionFields:
     status: CollectionStatus
     width: int
     height: int
+    rtl: bool = False
 
 
 def source_key(flipbook_hash: str, extension: str) -> str:
@@ -93,6 +94,7 @@ def create_collection(
         fields.status,
         fields.width,
         fields.height,
+        fields.rtl,
     )
 
     def record(flipbook_hash: str, key: str, info: DocumentInfo) -> Collection:

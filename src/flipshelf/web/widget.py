@@ -126,9 +126,9 @@ def _flag(value: str | None) -> bool:
 
 
 def is_rtl(collection: Collection, query_flag: str | None) -> bool:
-    """Right-to-left reading: the collection's `rtl` setting once the schema has one (see
-    docs/player.md), or `?rtl=1` on the widget URL until then."""
-    return bool(getattr(collection, "rtl", False)) or _flag(query_flag)
+    """Right-to-left reading: the collection's `rtl` setting, or `?rtl=1` on the widget URL
+    (handy to try a book both ways)."""
+    return collection.rtl or _flag(query_flag)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ def collection_view(collection: Collection, urls: PublicUrls) -> dict[str, Any]:
         "logoUrl": urls.logo(collection),
         "backgroundImageUrl": urls.background(collection),
         "collectionItems": [flipbook_view(item) for item in collection.items],
+        # An extension: right-to-left books turn the other way in the player.
+        "rtl": collection.rtl,
         # Strings, as in the seed.
         "settings": {
             "collectionWidth": str(collection.width),

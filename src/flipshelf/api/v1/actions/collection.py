@@ -9,6 +9,7 @@ from flipshelf.domain.collections import (
     parse_collection_status,
     parse_description,
     parse_dimension,
+    parse_rtl,
     parse_title,
 )
 from flipshelf.domain.embed import EmbedOptions, embed_code, parse_flag, parse_position
@@ -31,13 +32,14 @@ def _changes(call: Call) -> CollectionChanges:
     # `get` (not `optional`): an empty title or description is a real change to empty.
     title, description = call.params.get("title"), call.params.get("description")
     width, height = call.optional("collectionWidth"), call.optional("collectionHeight")
-    status = call.optional("collectionStatus")
+    status, rtl = call.optional("collectionStatus"), call.optional("rtl")
     return CollectionChanges(
         title=parse_title(title) if title is not None else None,
         description=parse_description(description) if description is not None else None,
         status=parse_collection_status(status) if status else None,
         width=parse_dimension("collectionWidth", width) if width else None,
         height=parse_dimension("collectionHeight", height) if height else None,
+        rtl=parse_rtl(rtl) if rtl else None,
     )
 
 

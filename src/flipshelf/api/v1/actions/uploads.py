@@ -23,6 +23,7 @@ from flipshelf.domain.collections import (
     parse_collection_status,
     parse_description,
     parse_dimension,
+    parse_rtl,
     parse_title,
 )
 from flipshelf.domain.errors import BadRequest, MissingParameter
@@ -86,11 +87,13 @@ async def create(call: Call) -> Data:
     chosen_status = parse_collection_status(status) if status else CollectionStatus.PUBLISHED
     chosen_width = parse_dimension("collectionWidth", width) if width else DEFAULT_WIDTH
     chosen_height = parse_dimension("collectionHeight", height) if height else DEFAULT_HEIGHT
+    rtl = call.optional("rtl")
+    chosen_rtl = parse_rtl(rtl) if rtl else False
     staged = await _staged(call, _file_url(call))
     try:
         title = _title(call, staged)
         fields = uploads.CollectionFields(
-            title, description, chosen_status, chosen_width, chosen_height
+            title, description, chosen_status, chosen_width, chosen_height, chosen_rtl
         )
         created = await run_in_threadpool(
             uploads.create_collection,
