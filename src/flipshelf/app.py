@@ -158,7 +158,8 @@ def create_app(runtime: Runtime) -> Starlette:
     v1 = V1Endpoint(
         runtime.ports, runtime.box, limiter, api_config(settings), ACTIONS, runtime.credentials
     )
-    methods = ["GET", "POST"]
+    # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return Starlette(
         routes=[
             Route("/v1/", v1.handle, methods=methods),

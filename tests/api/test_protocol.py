@@ -160,7 +160,7 @@ def test_lenient_verbs_accept_post(tmp_path: Path, database_url: str) -> None:
             client.post("/v1/", files={k: (None, v) for k, v in params.items()}).json()["code"]
             == 20
         )
-        assert client.put("/v1/", data=params).status_code == 405
+        assert client.put("/v1/", params=params).json()["code"] == 40
     runtime.db.dispose()
 
 
@@ -252,3 +252,11 @@ def test_md5_length_extension_forgery_is_refused(client: TestClient, tenant: Ten
     query = "&".join(f"{k}={v}" for k, v in params.items()) + "&zz=%80%00%00%00"
     forged = sign(tenant.pair.secret, params)  # not the real attack, but the bytes are refused
     assert client.get(f"/v1/?{query}&sig2={forged}").json()["code"] == 40
+
+
+def test_other_verbs_answer_40_in_the_envelope(client: TestClient, tenant: Tenant) -> None:
+    params = signed(tenant.pair, "user.getStats")
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = client.request(method, "/v1/", params=params)
+        assert response.status_code == 200
+        assert response.json()["code"] == 40, method

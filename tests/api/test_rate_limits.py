@@ -99,3 +99,9 @@ def test_requests_that_fail_authentication_are_not_counted(limited: Runtime) -> 
         return Counter(a.json()["code"] for a in answers)
 
     assert asyncio.run(scenario()) == Counter({20: 5, 31: 1})
+
+
+def test_a_redis_url_builds_a_shared_limiter_with_the_shipped_client() -> None:
+    # Construction must not need coredis: the redis extra installs redis-py.
+    limiter = RateLimiter(per_second=5, per_minute=60, storage_url="redis://127.0.0.1:1/0")
+    assert limiter is not None

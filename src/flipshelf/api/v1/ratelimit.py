@@ -90,7 +90,8 @@ class RateLimiter:
         if urlsplit(storage_url).scheme == "memory":
             self._memory = MemoryWindows(per_second, per_minute, timer)
             return
-        storage = storage_from_string(f"async+{storage_url}")
+        # limits' async Redis defaults to `coredis`; we ship `redis` (the redis extra).
+        storage = storage_from_string(f"async+{storage_url}", implementation="redispy")
         assert isinstance(storage, Storage)
         self._limiter = MovingWindowRateLimiter(storage)
         self._second = RateLimitItemPerSecond(per_second)
