@@ -488,8 +488,8 @@ def test_axe_finds_no_serious_accessibility_problems(
 
 
 def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, shot: Shot) -> None:
-    """Impression, view, pages with their time, a link click: the player's events, counted by
-    the server, answered by collection.getStats."""
+    """Impression, view, pages with their time, a link click, a download: the player's events,
+    counted by the server, answered by collection.getStats."""
     reader = new_page(browser)
     try:
         frame = open_widget(reader, books, books.stats)
@@ -503,6 +503,9 @@ def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, sho
         with reader.context.expect_page() as opened:
             reader.locator('a.fs-link[href^="https://example.org/"]').click()
         opened.value.close()
+        with reader.expect_download() as fetched:
+            frame.locator("#fs-download").click()
+        assert fetched.value.suggested_filename.endswith(".pdf")
         shot(reader)
         session = session_of(frame)
         reader.goto("about:blank")  # leaving reports the last page's time (pagehide)
@@ -512,7 +515,8 @@ def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, sho
         while True:
             received = events_of(books, session)
             kinds = [e["type"] for e, _s in received]
-            if (kinds.count("page") >= 6 and "click" in kinds) or time.monotonic() > deadline:
+            arrived = kinds.count("page") >= 6 and "click" in kinds and "download" in kinds
+            if arrived or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
     finally:
@@ -527,7 +531,7 @@ def test_a_reading_session_shows_up_in_get_stats(books: Books, browser: Any, sho
     assert all(status == 204 for _e, status in received), received
     assert kinds.count("page") >= 6, kinds  # 1, 2, 3, 4, 5, then 1 again on leaving
     stats = counted()
-    assert (stats["impressions"], stats["views"]) == (1, 1)
+    assert (stats["impressions"], stats["views"], stats["downloads"]) == (1, 1, 1)
     pages = {p["page"]: p for p in stats["pages"]}
     assert {n for n, p in pages.items() if p["views"]} == {1, 2, 3, 4, 5}
     assert all(p["views"] == 1 for p in pages.values())  # once per session, however often

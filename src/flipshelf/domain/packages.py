@@ -63,11 +63,11 @@ def last_of_round(attempts: int, per_round: int) -> bool:
     return attempts % per_round == 0
 
 
-def download_name(title: str, collection_hash: str) -> str:
+def download_name(title: str, collection_hash: str, extension: str = "zip") -> str:
     """The file name a browser saves the zip under: ASCII letters, digits and dashes from the
     title (accents folded), then the collection's hash, so it is never empty nor ambiguous. No
     quote, slash, or control character can reach the Content-Disposition header."""
     folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:MAX_NAME_LENGTH].strip("-")
     stem = f"{slug}-{collection_hash}" if slug else f"flipshelf-{collection_hash}"
-    return f"{stem}.zip"
+    return f"{stem}.{extension}"

@@ -38,7 +38,10 @@ class WidgetPlayer:
         opening = widget.Opening(start_book=1, start_page=1, rtl=collection.rtl, signed_query="")
         config = widget.player_config(collection, opening)
         wanted = {book.flipbook.hash for book in books}
-        config["books"] = [book for book in config["books"] if book["hash"] in wanted]
+        # The package holds pages, not the original documents: no download link inside it.
+        config["books"] = [
+            {**book, "download": None} for book in config["books"] if book["hash"] in wanted
+        ]
         # Offline: no reader events to send, files beside index.html.
         config.update(events=None, logo=logo, background=background, offline=True)
         return config

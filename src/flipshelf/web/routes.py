@@ -16,6 +16,7 @@ from flipshelf.conversion.options import THUMB
 from flipshelf.conversion.pages import image_name
 from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
+from flipshelf.domain.packages import download_name
 from flipshelf.security.links import LinkCheck
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
@@ -80,6 +81,30 @@ def book_file(ports: Ports) -> Handler:
     return handler
 
 
+def source_file(ports: Ports) -> Handler:
+    """The original document of a flipbook, as an attachment: what the player's download button
+    links to (it reports a "download" event when clicked)."""
+
+    async def handler(request: Request) -> Response:
+        flipbook_hash = request.path_params["flipbook"]
+        if not is_flipbook_hash(flipbook_hash):
+            return _not_found()
+        collection = await run_in_threadpool(reading.readable_flipbook, ports, flipbook_hash, True)
+        item = collection.item(flipbook_hash) if collection is not None else None
+        if collection is None or item is None or _locked(ports, request, collection):
+            return _not_found()
+        key = f"flipbooks/{flipbook_hash}/source.{item.extension}"
+        path = ports.files.local_path(key)
+        if path is None:
+            return _serve(ports, key, "private, no-cache")
+        if not path.is_file():
+            return _not_found()
+        name = download_name(item.title, flipbook_hash[:10], item.extension)
+        return FileResponse(path, filename=name, headers={"Cache-Control": "private, no-cache"})
+
+    return handler
+
+
 def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> Handler:
     async def handler(request: Request) -> Response:
         collection_hash = request.path_params["collection"]
@@ -109,6 +134,7 @@ def _thumbnail_key(collection: Collection) -> str | None:
 
 def web_routes(ports: Ports) -> list[BaseRoute]:
     return [
+        Route("/f/{flipbook}/source", source_file(ports)),
         Route("/f/{flipbook}/{name:path}", book_file(ports)),
         Route("/c/{collection}/thumb.jpg", _collection_file(ports, _thumbnail_key)),
         Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key)),

@@ -150,6 +150,7 @@ def player_config(collection: Collection, opening: Opening) -> dict[str, Any]:
         min(opening.start_book, len(books)) - 1 if books else 0,
     )
     base = f"../c/{collection.hash}"
+    query = f"?{opening.signed_query}" if opening.signed_query else ""
     return {
         "collection": collection.hash,
         "title": collection.title,
@@ -160,6 +161,8 @@ def player_config(collection: Collection, opening: Opening) -> dict[str, Any]:
                 "title": item.title,
                 "status": item.convert_status.value,
                 "pageCount": item.page_count,
+                # The original document, for readers who want to keep it (a "download" event).
+                "download": f"../f/{item.hash}/source{query}",
             }
             for item in books
         ],

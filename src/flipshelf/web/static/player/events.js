@@ -61,6 +61,10 @@
       this.send("view", { flipbook: this.flipbook });
     }
 
+    download() {
+      if (this.flipbook) this.send("download", { flipbook: this.flipbook });
+    }
+
     click(page) {
       if (this.flipbook) this.send("click", { flipbook: this.flipbook, page: page });
     }

@@ -91,6 +91,7 @@
           onNotice: (text) => this.showNotice(text),
         },
       });
+      this.showDownload(meta);
       this.markShelf();
       this.panels.bookChanged();
       this.book.open(page);
@@ -255,6 +256,14 @@
       this.updateControls();
     }
 
+    /* The original document's link, where there is one (never in an offline package). */
+    showDownload(meta) {
+      const link = document.getElementById("fs-download");
+      if (!link) return;
+      link.hidden = !meta.download;
+      if (meta.download) link.href = meta.download;
+    }
+
     toggleFullscreen() {
       const app = document.documentElement;
       if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
@@ -292,6 +301,13 @@
       );
       for (const type of ["pointerdown", "keydown", "wheel", "touchstart"]) {
         document.addEventListener(type, () => this.events.interacted(), { passive: true, capture: true });
+      }
+      const download = document.getElementById("fs-download");
+      if (download) {
+        download.addEventListener("click", () => {
+          this.events.interacted();
+          this.events.download();
+        });
       }
       document.addEventListener("fullscreenchange", () => {
         const button = document.querySelector('[data-action="fullscreen"]');
