@@ -143,8 +143,10 @@ def _send_next(pool: WorkerPool, worker: Any, op: str, indices: Iterator[int]) -
         pool.send(worker, {"op": op, "index": index})
 
 
-class _PagePublisher:
-    """Collects finished pages and rewrites the manifest as the ready prefix grows."""
+class _Publisher:
+    """Rewrites the manifest as the ready prefix of pages grows: at once for the first page and
+    the last, otherwise at most every `manifest_interval` seconds. Subclasses say what a finished
+    page adds to the manifest (`_publish`)."""
 
     def __init__(
         self,
@@ -158,45 +160,61 @@ class _PagePublisher:
         self._prefix = ReadyPrefix(manifest.page_count)
         self._policy = WritePolicy(options.manifest_interval)
         self._on_progress = on_progress
-        self._finished: dict[int, Page] = {}
 
-    def page_done(self, answer: dict[str, Any]) -> None:
-        page = Page.from_json(answer["page"])
-        self._finished[page.number] = page
-        self._prefix.finish(page.number)
-        self._publish_if_due()
-
-    def _publish_if_due(self) -> None:
+    def _finished(self, number: int) -> None:
+        ready = self._prefix.finish(number)
         now = time.monotonic()
-        ready = self._prefix.ready
         if self._policy.due(ready, self.manifest.page_count, now):
             self._publish(ready)
             self._policy.written(ready, now)
 
     def _publish(self, ready: int) -> None:
-        self.manifest = self.manifest.with_pages(_take_upto(self._finished, ready), ready)
+        raise NotImplementedError
+
+    def _write(self, ready: int) -> None:
         write_manifest(self._out_dir, self.manifest)
         if self._on_progress is not None:
             self._on_progress(ready, self.manifest.page_count)
 
+
+class _PagePublisher(_Publisher):
+    """Thumbnail and normal images, text and links of each page, counted in `pagesReady`."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        manifest: Manifest,
+        options: ConversionOptions,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        super().__init__(out_dir, manifest, options, on_progress)
+        self._pages: dict[int, Page] = {}
+
+    def page_done(self, answer: dict[str, Any]) -> None:
+        page = Page.from_json(answer["page"])
+        self._pages[page.number] = page
+        self._finished(page.number)
+
+    def _publish(self, ready: int) -> None:
+        self.manifest = self.manifest.with_pages(_take_upto(self._pages, ready), ready)
+        self._write(ready)
+
     def finish(self) -> Manifest:
         """Write the search index and the final manifest."""
         ready = self._prefix.ready
-        self.manifest = self.manifest.with_pages(_take_upto(self._finished, ready), ready)
+        self.manifest = self.manifest.with_pages(_take_upto(self._pages, ready), ready)
         texts = [
             (self._out_dir / page.text).read_text(encoding="utf-8") if page.text else ""
             for page in self.manifest.pages
         ]
         write_json_atomically(self._out_dir / TEXT_INDEX_NAME, texts)
         self.manifest = replace(self.manifest, text_index=TEXT_INDEX_NAME)
-        write_manifest(self._out_dir, self.manifest)
-        if self._on_progress is not None:
-            self._on_progress(self.manifest.pages_ready, self.manifest.page_count)
+        self._write(self.manifest.pages_ready)
         return self.manifest
 
 
-class _ZoomPublisher:
-    """The same bookkeeping for the zoom pass, counted in `zoomReady`."""
+class _ZoomPublisher(_Publisher):
+    """The zoom pass: each page's zoom image, counted in `zoomReady`."""
 
     def __init__(
         self,
@@ -205,21 +223,13 @@ class _ZoomPublisher:
         options: ConversionOptions,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self._out_dir = out_dir
-        self.manifest = manifest
-        self._prefix = ReadyPrefix(manifest.page_count)
-        self._policy = WritePolicy(options.manifest_interval)
-        self._on_progress = on_progress
+        super().__init__(out_dir, manifest, options, on_progress)
         self._zoomed: dict[int, PageImage] = {}
 
     def zoom_done(self, answer: dict[str, Any]) -> None:
-        index = int(answer["zoom"]["index"])
-        self._zoomed[index + 1] = PageImage.from_json(answer["zoom"]["image"])
-        ready = self._prefix.finish(index + 1)
-        now = time.monotonic()
-        if self._policy.due(ready, self.manifest.page_count, now):
-            self._publish(ready)
-            self._policy.written(ready, now)
+        number = int(answer["zoom"]["index"]) + 1
+        self._zoomed[number] = PageImage.from_json(answer["zoom"]["image"])
+        self._finished(number)
 
     def _publish(self, ready: int) -> None:
         pages = {
@@ -232,9 +242,7 @@ class _ZoomPublisher:
         self.manifest = replace(
             self.manifest.with_pages(pages, self.manifest.pages_ready), zoom_ready=ready
         )
-        write_manifest(self._out_dir, self.manifest)
-        if self._on_progress is not None:
-            self._on_progress(ready, self.manifest.page_count)
+        self._write(ready)
 
     def finish(self) -> Manifest:
         if self.manifest.zoom_ready != self._prefix.ready:
