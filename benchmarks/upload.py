@@ -129,8 +129,9 @@ class Row:
         return self.size / self.seconds / 1e6
 
 
-def measure(name: str, env: dict[str, str], workdir: Path, path: str, fields: dict[str, str],
-            document: Path) -> Row:
+def measure(
+    name: str, env: dict[str, str], workdir: Path, path: str, fields: dict[str, str], document: Path
+) -> Row:
     """A fresh server per measurement, so the peak of one does not hide the other's."""
     server = Server("uvicorn", env, workdir / f"{name}.log")
     try:
@@ -167,8 +168,10 @@ def main() -> None:
     print(f"\n{args.megabytes} MB upload through uvicorn on 127.0.0.1\n")
     print(f"{'target':32s} {'seconds':>8s} {'MB/s':>8s} {'peak growth':>12s}  answer")
     for row in rows:
-        print(f"{row.name:32s} {row.seconds:8.2f} {row.mb_per_s:8.1f} "
-              f"{row.growth_kb / 1024:9.1f} MB  {row.answer}")
+        print(
+            f"{row.name:32s} {row.seconds:8.2f} {row.mb_per_s:8.1f} "
+            f"{row.growth_kb / 1024:9.1f} MB  {row.answer}"
+        )
     floor, ours = rows
     print(f"\nthroughput ratio flipshelf/floor: {ours.mb_per_s / floor.mb_per_s:.2f}")
     print(f"server peak memory growth: {ours.growth_kb / 1024:.1f} MB (target: under 100 MB)")

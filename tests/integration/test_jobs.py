@@ -21,8 +21,9 @@ def _upload(runtime: Runtime, tenant: Tenant, document: Path, tmp_path: Path) ->
     staged = tmp_path / "staged.bin"
     staged.write_bytes(document.read_bytes())
     fields = CollectionFields("t", "", CollectionStatus.PUBLISHED, 650, 385)
-    collection = create_collection(runtime.ports, tenant.account, staged, fields, "t",
-                                   UploadLimits(1000, 1000))
+    collection = create_collection(
+        runtime.ports, tenant.account, staged, fields, "t", UploadLimits(1000, 1000)
+    )
     return collection.items[0].hash
 
 
@@ -40,7 +41,10 @@ def context(runtime: Runtime) -> ConversionContext:
 
 
 def test_a_job_runs_once_even_when_delivered_twice(
-    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
     tmp_path: Path,
 ) -> None:
     flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
@@ -51,8 +55,12 @@ def test_a_job_runs_once_even_when_delivered_twice(
 
 
 def test_a_live_lease_keeps_a_second_worker_out(
-    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
-    tmp_path: Path, clock: FixedClock,
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
 ) -> None:
     flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
     conversions = SqlConversions(runtime.db)
@@ -64,7 +72,10 @@ def test_a_live_lease_keeps_a_second_worker_out(
 
 
 def test_refused_documents_fail_at_once_with_their_reason(
-    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
     tmp_path: Path,
 ) -> None:
     flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
@@ -77,13 +88,22 @@ def test_refused_documents_fail_at_once_with_their_reason(
 
 
 def test_transient_failures_retry_with_backoff_then_fail(
-    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
-    tmp_path: Path, clock: FixedClock,
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
 ) -> None:
     flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
     # CPU-starved renderers fail every time: a failure that is not the document's fault.
-    starved = replace(context, options=replace(context.options, limits=ResourceLimits(
-        memory_bytes=None, cpu_seconds=None, wall_seconds=0.001)))
+    starved = replace(
+        context,
+        options=replace(
+            context.options,
+            limits=ResourceLimits(memory_bytes=None, cpu_seconds=None, wall_seconds=0.001),
+        ),
+    )
     delays = []
     for _attempt in range(starved.attempts - 1):
         with pytest.raises(RetryLater) as retry:
@@ -99,8 +119,12 @@ def test_transient_failures_retry_with_backoff_then_fail(
 
 
 def test_the_sweep_requeues_expired_leases_and_lost_messages_once(
-    runtime: Runtime, tenant: Tenant, context: ConversionContext, documents: dict[str, Path],
-    tmp_path: Path, clock: FixedClock,
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
 ) -> None:
     held = _upload(runtime, tenant, documents["text"], tmp_path)
     never_started = _upload(runtime, tenant, documents["png"], tmp_path)
