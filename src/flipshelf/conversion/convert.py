@@ -18,12 +18,12 @@ from flipshelf.conversion.detection import document_kind
 from flipshelf.conversion.manifest import (
     TEXT_INDEX_NAME,
     Manifest,
+    ManifestWriter,
     OutlineEntry,
     Page,
     PageImage,
     read_manifest,
     write_json_atomically,
-    write_manifest,
 )
 from flipshelf.conversion.options import ConversionOptions
 from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR
@@ -156,6 +156,7 @@ class _Publisher:
         on_progress: ProgressCallback | None,
     ) -> None:
         self._out_dir = out_dir
+        self._writer = ManifestWriter(out_dir)
         self.manifest = manifest
         self._prefix = ReadyPrefix(manifest.page_count)
         self._policy = WritePolicy(options.manifest_interval)
@@ -172,7 +173,7 @@ class _Publisher:
         raise NotImplementedError
 
     def _write(self, ready: int) -> None:
-        write_manifest(self._out_dir, self.manifest)
+        self._writer.write(self.manifest)
         if self._on_progress is not None:
             self._on_progress(ready, self.manifest.page_count)
 

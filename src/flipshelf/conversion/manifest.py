@@ -189,15 +189,51 @@ def write_manifest(directory: Path, manifest: Manifest) -> Path:
     return write_json_atomically(directory / MANIFEST_NAME, manifest.to_json())
 
 
+class ManifestWriter:
+    """Rewrites one flipbook's `manifest.json` as it grows, encoding each page only once.
+
+    A conversion rewrites the manifest many times while its pages complete; encoding every page
+    (a busy page has dozens of links) on every write made the parent process spend seconds of CPU
+    per large document, CPU the workers rendering on the same cores needed. Pages are frozen, so the
+    JSON of a page object that was encoded before is reused; the bytes are those `write_manifest`
+    writes.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._path = directory / MANIFEST_NAME
+        self._encoded: dict[int, tuple[Page, str]] = {}
+
+    def write(self, manifest: Manifest) -> Path:
+        head = manifest.to_json()
+        del head["pages"]  # `pages` is the last key of `Manifest.to_json`, so it is appended last
+        pages = ",".join(self._page(page) for page in manifest.pages)
+        text = f'{_dumps(head)[:-1]},"pages":[{pages}]}}'
+        return _write_text_atomically(self._path, text)
+
+    def _page(self, page: Page) -> str:
+        cached = self._encoded.get(page.number)
+        if cached is not None and cached[0] is page:
+            return cached[1]
+        text = _dumps(page.to_json())
+        self._encoded[page.number] = (page, text)
+        return text
+
+
 def read_manifest(directory: Path) -> Manifest:
     data = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
     return Manifest.from_json(data)
 
 
 def write_json_atomically(path: Path, data: Any) -> Path:
+    return _write_text_atomically(path, _dumps(data))
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _write_text_atomically(path: Path, text: str) -> Path:
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(
-        json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-    )
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     return path

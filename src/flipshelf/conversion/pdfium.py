@@ -76,11 +76,23 @@ class PdfSource:
         return index + 1 if 0 <= index < self.page_count else None
 
     def load_page(self, index: int) -> PdfPage:
-        try:
-            page = self._pdf.get_page(index)
-        except pdfium.PdfiumError:
-            raise errors.UnsupportedDocument(errors.CORRUPT_PDF) from None
-        return PdfPage(self, page)
+        page = pdfium_c.FPDF_LoadPage(self._pdf.raw, index)
+        if not page:
+            raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
+        return PdfPage(self, page, self._form_layer(page))
+
+    def _form_layer(self, page: Any) -> Any:
+        """The form environment attached to `page` if the page has form fields, else None.
+
+        Only the form layer draws form fields, but attaching it costs a page view with an object
+        for every annotation: on a manual with dozens of links a page, more than a third of the
+        page's load time. Pages without fields look the same without it.
+        """
+        formenv = self._pdf.formenv
+        if not formenv or not _has_form_fields(page):
+            return None
+        pdfium_c.FORM_OnAfterLoadPage(page, formenv.raw)
+        return formenv.raw
 
     def close(self) -> None:
         self._pdf.close()
@@ -89,9 +101,10 @@ class PdfSource:
 class PdfPage:
     """One loaded page: its image at any size, its text and its links."""
 
-    def __init__(self, source: PdfSource, page: Any) -> None:
+    def __init__(self, source: PdfSource, page: Any, formenv: Any) -> None:
         self._source = source
         self._page = page
+        self._formenv = formenv
         self._textpage: Any = None
 
     def render(self, size: PixelSize, grayscale: bool = False) -> Image.Image:
@@ -119,17 +132,16 @@ class PdfPage:
         flags = pdfium_c.FPDF_ANNOT
         flags |= pdfium_c.FPDF_GRAYSCALE if grayscale else pdfium_c.FPDF_REVERSE_BYTE_ORDER
         position = (0, 0, size.width, size.height, 0, flags)
-        pdfium_c.FPDF_RenderPageBitmap(bitmap, self._page.raw, *position)
-        formenv = self._page.formenv
-        if formenv:
-            # Form fields without appearance streams are drawn only by the form layer.
-            pdfium_c.FPDF_FFLDraw(formenv.raw, bitmap, self._page.raw, *position)
+        pdfium_c.FPDF_RenderPageBitmap(bitmap, self._page, *position)
+        if self._formenv:
+            # PDFium draws form fields only in the form layer, never in the page rendering.
+            pdfium_c.FPDF_FFLDraw(self._formenv, bitmap, self._page, *position)
 
     def text(self) -> str:
         """The page's text in reading order as PDFium extracts it, with `\\n` line ends."""
         textpage = self._text_page()
         box = pdfium_c.FS_RECTF()
-        if not pdfium_c.FPDF_GetPageBoundingBox(self._page.raw, ctypes.byref(box)):
+        if not pdfium_c.FPDF_GetPageBoundingBox(self._page, ctypes.byref(box)):
             return ""
         bounds = (float(box.left), float(box.top), float(box.right), float(box.bottom))
         count = int(pdfium_c.FPDFText_GetBoundedText(textpage, *bounds, None, 0))
@@ -147,7 +159,7 @@ class PdfPage:
         found: list[Link] = []
         position = ctypes.c_int(0)
         link = pdfium_c.FPDF_LINK()
-        page = self._page.raw
+        page = self._page
         while pdfium_c.FPDFLink_Enumerate(page, ctypes.byref(position), ctypes.byref(link)):
             parsed = self._link(link)
             if parsed is not None:
@@ -180,7 +192,7 @@ class PdfPage:
     def _to_fraction(self, x: float, y: float) -> tuple[float, float]:
         device_x, device_y = ctypes.c_int(), ctypes.c_int()
         pdfium_c.FPDF_PageToDevice(
-            self._page.raw,
+            self._page,
             0,
             0,
             _DEVICE,
@@ -195,7 +207,7 @@ class PdfPage:
 
     def _text_page(self) -> Any:
         if self._textpage is None:
-            self._textpage = pdfium_c.FPDFText_LoadPage(self._page.raw)
+            self._textpage = pdfium_c.FPDFText_LoadPage(self._page)
             if not self._textpage:
                 raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
         return self._textpage
@@ -204,7 +216,10 @@ class PdfPage:
         if self._textpage:
             pdfium_c.FPDFText_ClosePage(self._textpage)
             self._textpage = None
-        self._page.close()
+        if self._formenv:
+            pdfium_c.FORM_OnBeforeClosePage(self._page, self._formenv)
+        pdfium_c.FPDF_ClosePage(self._page)
+        self._page = None
 
 
 def _open(path: Path) -> Any:
@@ -216,6 +231,17 @@ def _open(path: Path) -> Any:
     # Must precede any page load, so pages are loaded with their form fields.
     pdf.init_forms()
     return pdf
+
+
+def _has_form_fields(page: Any) -> bool:
+    for index in range(int(pdfium_c.FPDFPage_GetAnnotCount(page))):
+        annotation = pdfium_c.FPDFPage_GetAnnot(page, index)
+        try:
+            if pdfium_c.FPDFAnnot_GetSubtype(annotation) == pdfium_c.FPDF_ANNOT_WIDGET:
+                return True
+        finally:
+            pdfium_c.FPDFPage_CloseAnnot(annotation)
+    return False
 
 
 _PASSWORD_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})

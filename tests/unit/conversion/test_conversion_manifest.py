@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from flipshelf.conversion.manifest import (
+    MANIFEST_NAME,
     Link,
     Manifest,
+    ManifestWriter,
     OutlineEntry,
     Page,
     PageImage,
@@ -63,3 +66,27 @@ def test_an_unknown_version_is_refused() -> None:
     data = _manifest().to_json() | {"version": 2}
     with pytest.raises(ValueError):
         Manifest.from_json(json.loads(json.dumps(data)))
+
+
+def test_the_writer_writes_the_bytes_write_manifest_writes_as_pages_change(tmp_path: Path) -> None:
+    """The writer reuses each page's JSON while the page object is the same; a replaced page (the
+    second one rendered, then the first one given a zoom image) is encoded again."""
+    writer = ManifestWriter(tmp_path / "ours")
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "plain").mkdir()
+    first = _manifest()
+    rendered = replace(first.pages[0], number=2, text="text/0002.txt", links=())
+    zoom = PageImage("pages/0001-zoom.jpg", 1554, 2200)
+    zoomed = replace(first.pages[0], images={**first.pages[0].images, "zoom": zoom})
+    steps = [
+        first,
+        first.with_pages({2: rendered}, 2),
+        replace(first.with_pages({1: zoomed, 2: rendered}, 2), zoom_ready=1, text_index="t.json"),
+    ]
+    for manifest in steps:
+        writer.write(manifest)
+        write_manifest(tmp_path / "plain", manifest)
+        ours = (tmp_path / "ours" / MANIFEST_NAME).read_bytes()
+        assert ours == (tmp_path / "plain" / MANIFEST_NAME).read_bytes()
+        assert read_manifest(tmp_path / "ours") == manifest
+    assert sorted(p.name for p in (tmp_path / "ours").iterdir()) == [MANIFEST_NAME]

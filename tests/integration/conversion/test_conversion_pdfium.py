@@ -1,0 +1,70 @@
+"""PdfSource against pypdfium2's own rendering, for what the form layer changes.
+
+These run PDFium in the test process (the server only ever runs it in worker processes).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PIL import Image, ImageChops
+
+from flipshelf.conversion.geometry import PixelSize
+from flipshelf.conversion.pdfium import PdfSource
+
+SCALE = 1.5  # 595 x 842 pt A4 pages become 893 x 1263 px
+
+
+def _ours(path: Path, index: int) -> tuple[Image.Image, bool]:
+    source = PdfSource(path)
+    try:
+        width, height = source.page_size(index)
+        page = source.load_page(index)
+        try:
+            size = PixelSize(round(width * SCALE), round(height * SCALE))
+            return page.render(size).copy(), page._formenv is not None
+        finally:
+            page.close()
+    finally:
+        source.close()
+
+
+def _reference(path: Path, index: int, forms: bool) -> Image.Image:
+    """pypdfium2 with its form environment attached to the page (or none at all)."""
+    pdf = pdfium.PdfDocument(path)
+    if forms:
+        pdf.init_forms()
+    page = pdf[index]
+    bitmap = page.render(scale=SCALE, may_draw_forms=True, rev_byteorder=True, prefer_bgrx=True)
+    image = bitmap.to_pil().copy()
+    page.close()
+    pdf.close()
+    return image
+
+
+def test_pages_render_as_with_the_form_layer_attached_to_every_page(
+    documents: dict[str, Path],
+) -> None:
+    """The form layer is attached only to pages with form fields, and no page looks different
+    for it: fields without appearance streams are still drawn, pages without fields unchanged."""
+    for index, has_fields in enumerate([True, False, True]):
+        ours, attached = _ours(documents["form"], index)
+        reference = _reference(documents["form"], index, forms=True)
+        assert attached == has_fields
+        # RGB: the fourth byte of each RGBX pixel is padding, whatever either side filled in.
+        assert _rgb(ours) == _rgb(reference), f"page {index + 1} differs"
+
+
+def _rgb(image: Image.Image) -> bytes:
+    return image.convert("RGB").tobytes()
+
+
+def test_a_field_without_an_appearance_stream_is_drawn(documents: dict[str, Path]) -> None:
+    ours, _ = _ours(documents["form"], 0)
+    without_forms = _reference(documents["form"], 0, forms=False)
+    # The field: x 72..372 pt, y 600..640 pt from the bottom of an 842 pt page.
+    box = tuple(round(v * SCALE) for v in (72, 842 - 640, 372, 842 - 600))
+    field = ours.convert("L").crop(box)
+    assert field.getextrema()[0] < 100, "the field's value is not drawn"
+    assert ImageChops.difference(ours.convert("RGB"), without_forms.convert("RGB")).getbbox()
