@@ -6,6 +6,7 @@ exactly the outputs a one-page PDF would.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +16,7 @@ from flipshelf.conversion.geometry import PixelSize, fit_page
 from flipshelf.conversion.images import scaled
 from flipshelf.conversion.manifest import Link, OutlineEntry, Page, PageImage
 from flipshelf.conversion.options import ConversionOptions, ImageSize
+from flipshelf.conversion.ways import WayChooser
 
 PAGES_DIR = "pages"
 TEXT_DIR = "text"
@@ -50,15 +52,24 @@ def text_name(number: int, page_count: int) -> str:
     return f"{TEXT_DIR}/{page_stem(number, page_count)}.txt"
 
 
-def convert_page(source: Source, index: int, out_dir: Path, options: ConversionOptions) -> Page:
-    """Write the normal and thumbnail images and the text of one page; return its manifest entry."""
+def convert_page(
+    source: Source,
+    index: int,
+    out_dir: Path,
+    options: ConversionOptions,
+    chooser: WayChooser | None = None,
+) -> Page:
+    """Write the normal and thumbnail images and the text of one page; return its manifest entry.
+
+    `chooser` is the worker's: it learns, page after page, the cheaper way to make the images.
+    """
     width, height = source.page_size(index)
     number = index + 1
     view = source.load_page(index)
     try:
         thumb_size = _fit(source, width, height, options.thumb, options)
         normal_size = _fit(source, width, height, options.normal, options)
-        thumb, normal = _thumb_and_normal(view, thumb_size, normal_size)
+        thumb, normal = _thumb_and_normal(view, thumb_size, normal_size, chooser or WayChooser())
         images = {
             "thumb": _save(thumb, out_dir, number, source.page_count, options.thumb),
             "normal": _save(normal, out_dir, number, source.page_count, options.normal),
@@ -72,16 +83,37 @@ def convert_page(source: Source, index: int, out_dir: Path, options: ConversionO
 
 
 def _thumb_and_normal(
+    view: PageView, thumb_size: PixelSize, normal_size: PixelSize, chooser: WayChooser
+) -> tuple[Image.Image, Image.Image]:
+    """The thumbnail and the normal image, in grayscale when the page has no colour: its JPEG
+    encodes in two thirds of the time. Colour is looked for in the thumbnail, whose pixels
+    average blocks of the page, so colour anywhere tints it. See `ways` for the two ways."""
+    way = chooser.choose()
+    started = time.perf_counter()
+    if way == "render":
+        images = _render_thumbnail_first(view, thumb_size, normal_size)
+    else:
+        images = _scale_normal_down(view, thumb_size, normal_size)
+    chooser.record(way, time.perf_counter() - started)
+    return images
+
+
+def _render_thumbnail_first(
     view: PageView, thumb_size: PixelSize, normal_size: PixelSize
 ) -> tuple[Image.Image, Image.Image]:
-    """Render once at the normal size; the thumbnail is shrunk from it (a second PDFium render
-    costs as much as the first on a busy vector page). A page without colour is kept in
-    grayscale: its JPEG encodes in half the time and is smaller. The check runs on the
-    thumbnail, whose pixels average blocks of the page, so colour anywhere tints it."""
+    thumb = view.render(thumb_size)
+    if is_grayscale(thumb):
+        return _gray(thumb), view.render(normal_size, grayscale=True)
+    return thumb, view.render(normal_size)
+
+
+def _scale_normal_down(
+    view: PageView, thumb_size: PixelSize, normal_size: PixelSize
+) -> tuple[Image.Image, Image.Image]:
     normal = view.render(normal_size)
     thumb = scaled(normal, thumb_size)
     if is_grayscale(thumb):
-        return thumb.convert("L"), normal.convert("L")
+        return _gray(thumb), _gray(normal)
     return thumb, normal
 
 
@@ -91,6 +123,12 @@ def is_grayscale(image: Image.Image) -> bool:
         return True
     red, green, blue = image.split()[:3]
     return red.tobytes() == green.tobytes() == blue.tobytes()
+
+
+def _gray(image: Image.Image) -> Image.Image:
+    """A grayscale image of a colourless one: its red channel is exactly what `convert("L")`
+    computes when red, green and blue are equal (the weights sum to one), at a third the cost."""
+    return image if image.mode in ("L", "1") else image.getchannel(0)
 
 
 def zoom_page(source: Source, index: int, out_dir: Path, options: ConversionOptions) -> PageImage:

@@ -20,6 +20,7 @@ from flipshelf.conversion import errors
 from flipshelf.conversion.images import ImageSource, reencode
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits
 from flipshelf.conversion.pages import Source, convert_page, zoom_page
+from flipshelf.conversion.ways import WayChooser
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -69,6 +70,7 @@ class _Handler:
     def __init__(self, job: WorkerJob) -> None:
         self._job = job
         self._source: Source | None = None
+        self._ways = WayChooser()
 
     def answer(self, command: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -95,7 +97,8 @@ class _Handler:
         out_dir = self._out_dir()
         index = _page_index(command, source)
         if op == "page":
-            return {"page": convert_page(source, index, out_dir, self._job.options).to_json()}
+            page = convert_page(source, index, out_dir, self._job.options, self._ways)
+            return {"page": page.to_json()}
         if op == "zoom":
             image = zoom_page(source, index, out_dir, self._job.options)
             return {"zoom": {"index": index, "image": image.to_json()}}

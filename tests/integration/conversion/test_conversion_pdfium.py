@@ -1,4 +1,5 @@
-"""PdfSource against pypdfium2's own rendering, for what the form layer changes.
+"""PdfSource against pypdfium2's own rendering (what the form layer changes), and the two ways of
+making a page's images against each other.
 
 These run PDFium in the test process (the server only ever runs it in worker processes).
 """
@@ -11,7 +12,10 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageChops
 
 from flipshelf.conversion.geometry import PixelSize
+from flipshelf.conversion.options import ConversionOptions
+from flipshelf.conversion.pages import convert_page
 from flipshelf.conversion.pdfium import PdfSource
+from flipshelf.conversion.ways import WAYS, Way, WayChooser
 
 SCALE = 1.5  # 595 x 842 pt A4 pages become 893 x 1263 px
 
@@ -68,3 +72,39 @@ def test_a_field_without_an_appearance_stream_is_drawn(documents: dict[str, Path
     field = ours.convert("L").crop(box)
     assert field.getextrema()[0] < 100, "the field's value is not drawn"
     assert ImageChops.difference(ours.convert("RGB"), without_forms.convert("RGB")).getbbox()
+
+
+class _Always(WayChooser):
+    def __init__(self, way: Way) -> None:
+        super().__init__()
+        self.way: Way = way
+
+    def choose(self) -> Way:
+        return self.way
+
+
+def test_both_ways_of_making_the_images_give_the_same_pages(
+    documents: dict[str, Path], tmp_path: Path
+) -> None:
+    """A grayscale page stays grayscale and a colour page colour, at the same sizes, with pixels
+    that differ by no more than resampling does."""
+    for name, mode in (("text", "L"), ("mixed", "RGB")):
+        pages = {}
+        for way in WAYS:
+            out = tmp_path / name / way
+            (out / "pages").mkdir(parents=True)
+            (out / "text").mkdir()
+            source = PdfSource(documents[name])
+            page = convert_page(source, 0, out, ConversionOptions(), _Always(way))
+            source.close()
+            pages[way] = {
+                size: Image.open(out / image.file).convert("RGB")
+                for size, image in page.images.items()
+            }
+            assert Image.open(out / page.images["normal"].file).mode == mode
+        for size in ("thumb", "normal"):
+            rendered, shrunk = pages["render"][size], pages["scale"][size]
+            assert rendered.size == shrunk.size
+            histogram = ImageChops.difference(rendered, shrunk).convert("L").histogram()
+            close = sum(histogram[:48]) / sum(histogram)
+            assert close > 0.97, f"{name} {size}: only {close:.1%} of pixels alike"

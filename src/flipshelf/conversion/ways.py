@@ -1,0 +1,54 @@
+"""Two ways to make a page's thumbnail and normal image; each worker learns which is cheaper.
+
+- "render": draw the thumbnail first, look at it for colour, then draw the normal image straight
+  in grayscale or in colour. A text page draws at 200 px in a fraction of a millisecond, and a
+  grayscale render is cheaper than a colour one plus a conversion.
+- "scale": draw the normal image in colour and shrink it into the thumbnail. A map or a photo
+  costs PDFium nearly as much at 200 px as at 1,100 px, so shrinking is cheaper there.
+
+Which wins depends on the document, and pages of one document tend to be alike, so rather than
+guess from the document each worker measures: it keeps an average of what each way cost on recent
+pages, uses the cheaper one, and tries the other one every `probe_every` pages in case the
+document changed (a manual's text chapters, then its plots). Pure bookkeeping: the caller times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Way = Literal["render", "scale"]
+WAYS: tuple[Way, ...] = ("render", "scale")
+
+
+@dataclass
+class WayChooser:
+    """One worker's running estimate of each way's cost, in seconds per page.
+
+    probe_every: every this many pages the way that is not the cheaper one is used, so its
+        estimate stays current.
+    weight: how much one new measurement moves an estimate (an exponential moving average).
+    """
+
+    probe_every: int = 8
+    weight: float = 0.3
+    _costs: dict[Way, float] = field(default_factory=dict)
+    _pages: int = 0
+
+    def choose(self) -> Way:
+        self._pages += 1
+        for way in WAYS:
+            if way not in self._costs:
+                return way  # measure each way once before comparing
+        cheaper = min(WAYS, key=self._costs.__getitem__)
+        if self._pages % self.probe_every == 0:
+            return _other(cheaper)
+        return cheaper
+
+    def record(self, way: Way, seconds: float) -> None:
+        old = self._costs.get(way)
+        self._costs[way] = seconds if old is None else old + self.weight * (seconds - old)
+
+
+def _other(way: Way) -> Way:
+    return "scale" if way == "render" else "render"
