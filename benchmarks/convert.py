@@ -15,6 +15,11 @@ readable (target < 1 s). Nothing here is asserted; it is run by hand:
 
     .venv/bin/python benchmarks/convert.py                 # the Debian corpus (installs it if root)
     .venv/bin/python benchmarks/convert.py --corpus DIR    # every PDF in DIR instead
+    TMPDIR=/dev/shm .venv/bin/python benchmarks/convert.py # output files on tmpfs, for both tools
+
+Output files go to the temporary directory (TMPDIR), whose filesystem is printed: on a VM disk
+creating a file can cost a millisecond of CPU, which flipshelf (three files a page) pays more
+often than pdftoppm (one) and the floor (none).
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from flipshelf.conversion import ConversionOptions, convert_document, render_zoom
 from flipshelf.conversion.options import default_workers
 
+_T = TypeVar("_T")
 TEXLIVE = "/usr/share/doc/texlive-doc/latex"
 # (kind, Debian package, file): one document of each kind the brief names.
 CORPUS = [
@@ -196,12 +203,39 @@ def measure(kind: str, path: Path, workers: int, rounds: int) -> Row:
     pages = page_count(path)
     runs = []
     for _ in range(rounds):
-        floor = time_floor(path, workers)
-        pdftoppm = time_pdftoppm(path, pages, workers)
-        readable, zoom = time_flipshelf(path, workers)
+        floor = settled(time_floor(path, workers))
+        pdftoppm = settled(time_pdftoppm(path, pages, workers))
+        readable, zoom = settled(time_flipshelf(path, workers))
         runs.append((readable, zoom, pdftoppm, floor))
     best = [min(run[i] for run in runs) for i in range(4)]
     return Row(kind, path.name, pages, *best)
+
+
+def filesystem_of(path: str) -> str:
+    """The type of the filesystem holding `path`: creating a file costs about 1 ms of CPU on the
+    reference VM's ext4 and 0.05 ms on tmpfs, and flipshelf writes three files a page."""
+    best, kind = "", "unknown"
+    with open("/proc/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            fields = line.split()
+            point = fields[1]
+            inside = path == point or path.startswith(point.rstrip("/") + "/")
+            if inside and len(point) > len(best):
+                best, kind = point, fields[2]
+    return kind
+
+
+def settled(result: _T) -> _T:
+    """`result`, once the kernel has written out and discarded what the contender wrote.
+
+    pdftoppm and flipshelf write a file or three per page (about 100 MB for a 500-page manual)
+    and delete them at the end; on a VM disk the writeback and the discards of those deletions
+    cost CPU for a second or more afterwards. Without this the next contender, often flipshelf
+    right after pdftoppm, paid for the previous one's files (up to a third of its speed here).
+    Each contender still pays for writing out its own files while it runs."""
+    os.sync()
+    time.sleep(0.5)
+    return result
 
 
 def report(rows: list[Row], workers: int) -> None:
@@ -243,6 +277,8 @@ def main() -> None:
         corpus = [("given", path) for path in sorted(args.corpus.glob("*.pdf"))]
     else:
         corpus = ensure_corpus()
+    scratch = tempfile.gettempdir()
+    print(f"files written under {scratch} ({filesystem_of(scratch)}; TMPDIR chooses)")
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     rows = []
     for kind, path in corpus:
