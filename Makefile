@@ -2,7 +2,7 @@
 # what it needs first, and reinstalls only when pyproject.toml changed.
 #
 #   make serve        run the server (data in ./data; FLIPSHELF_* variables configure it)
-#   make test         lint, type-check and test, on SQLite and on throwaway PostgreSQL and S3
+#   make test         lint, type-check and test, on SQLite and on throwaway PostgreSQL, Redis and S3
 #   make lint         ruff check and ruff format --check
 #   make typecheck    mypy (strict)
 #   make bench-api    the API benchmark (benchmarks/api.py)
@@ -30,7 +30,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 
 help:
 	@echo "make serve      run flipshelf (data in $(FLIPSHELF_DATA_DIR)/)"
-	@echo "make test       ruff, mypy and pytest on SQLite, PostgreSQL and S3"
+	@echo "make test       ruff, mypy and pytest on SQLite, PostgreSQL, Redis and S3"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     ruff format and ruff check --fix"
 	@echo "make typecheck  mypy (strict)"
@@ -75,7 +75,7 @@ test: $(DEV_STAMP)
 	failed=""; \
 	echo "== ruff check"; $(BIN)/ruff check . || failed="$$failed ruff"; \
 	echo "== mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
-	echo "== pytest (PostgreSQL: $${FLIPSHELF_TEST_POSTGRES_URL:-not started}; S3: $${FLIPSHELF_TEST_S3_URL:-not started})"; \
+	echo "== pytest (PostgreSQL: $${FLIPSHELF_TEST_POSTGRES_URL:-not started}; Redis: $${FLIPSHELF_TEST_REDIS_URL:-not started}; S3: $${FLIPSHELF_TEST_S3_URL:-not started})"; \
 	$(BIN)/pytest $(PYTEST_ARGS) || failed="$$failed pytest"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all checks passed"

@@ -17,13 +17,14 @@
 # ALL_SERVICES.
 #
 #   postgres   PostgreSQL from Debian: FLIPSHELF_TEST_POSTGRES_URL
+#   redis      Redis from Debian: FLIPSHELF_TEST_REDIS_URL
 #   s3         moto's S3 server (scripts/s3-server.sh, when present): FLIPSHELF_TEST_S3_*
 #   browser    Debian's Chromium and axe-core (scripts/install-browser.sh): no server to run
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 S3_SCRIPT="$ROOT/scripts/s3-server.sh"
-ALL_SERVICES="postgres"
+ALL_SERVICES="postgres redis"
 if [ -f "$S3_SCRIPT" ]; then ALL_SERVICES="$ALL_SERVICES s3"; fi
 BROWSER_SCRIPT="$ROOT/scripts/install-browser.sh"
 if [ -f "$BROWSER_SCRIPT" ]; then ALL_SERVICES="$ALL_SERVICES browser"; fi
@@ -155,6 +156,66 @@ postgres_stop() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   say "PostgreSQL stopped"
+}
+
+# --- Redis ---------------------------------------------------------------------------------
+
+redis_install() {
+  # Debian's package starts a system-wide server on port 6379 when it is installed; a
+  # policy-rc.d that answers 101 ("action forbidden") stops that, as in Debian's container images.
+  local policy=/usr/sbin/policy-rc.d had_policy=""
+  [ ! -e "$policy" ] || had_policy=1
+  if [ -z "$had_policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+  fi
+  apt_install redis-server || { [ -n "$had_policy" ] || rm -f "$policy"; return 1; }
+  [ -n "$had_policy" ] || rm -f "$policy"
+}
+
+redis_start() {
+  local home="$STATE/redis" port attempt
+  command -v redis-server >/dev/null || redis_install
+  command -v redis-server >/dev/null || die "redis-server installed, yet not on PATH"
+  mkdir -p "$home"
+  for attempt in 1 2 3 4 5; do
+    port="$(free_port)"
+    # Loopback only, nothing saved to disk: the server is thrown away after the run.
+    if redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+      --daemonize yes --pidfile "$home/redis.pid" --dir "$home" --logfile "$home/server.log" \
+      && redis_answers "$port"; then
+      break
+    fi
+    say "Redis did not start on port $port (attempt $attempt)"
+    tail -n 5 "$home/server.log" >&2 || true
+    redis_stop
+    port=""
+  done
+  [ -n "$port" ] || die "Redis would not start; see $home/server.log"
+  echo "export FLIPSHELF_TEST_REDIS_URL=redis://127.0.0.1:$port/0" >>"$ENV_FILE"
+  say "Redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on 127.0.0.1:$port"
+}
+
+redis_answers() {
+  local tries
+  for tries in $(seq 1 50); do
+    [ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+redis_stop() {
+  local pidfile="$STATE/redis/redis.pid" pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile")"
+  if pid_alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
+    ! pid_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+  say "Redis stopped"
 }
 
 # --- S3 (moto) -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from flipshelf.settings import Settings
 from tests.support import FixedClock, RecordingQueue, Tenant, new_tenant, signed
 
 POSTGRES_URL = os.environ.get("FLIPSHELF_TEST_POSTGRES_URL", "")
+REDIS_URL = os.environ.get("FLIPSHELF_TEST_REDIS_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
@@ -39,6 +40,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     _on_postgres(f'CREATE DATABASE "{name}"')
     yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
     _on_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The throwaway Redis of scripts/test-services.sh, emptied before and after the test.
+
+    Tests using it share one server (and Huey's queue name), so they carry the `redis` mark and
+    run one at a time in one xdist group."""
+    if not REDIS_URL:
+        pytest.skip("FLIPSHELF_TEST_REDIS_URL is not set (scripts/test-services.sh starts Redis)")
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture
