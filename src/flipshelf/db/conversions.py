@@ -2,7 +2,8 @@
 
 A job claims its flipbook with a lease; while it works it renews the lease and records progress;
 a sweep finds flipbooks still PROCESSING whose lease ran out (their worker died) and queues them
-again. Claiming is one conditional UPDATE, so two deliveries of one job never both run.
+again. Claiming is one conditional UPDATE, so two deliveries of one job never both run (the
+pattern, shared with package builds, is in db/leases.py).
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Update, and_, or_, select, update
+from sqlalchemy import ColumnElement, Update, select, update
 
 from flipshelf.db.database import Database
+from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, flipbooks
 from flipshelf.domain.collections import ConvertStatus
 
-_PROCESSING = ConvertStatus.PROCESSING.value
+_JOBS = Leased(
+    flipbooks, flipbooks.c.hash, flipbooks.c.convert_status, ConvertStatus.PROCESSING.value
+)
 
 
 @dataclass(frozen=True)
@@ -37,12 +41,7 @@ def _bump_collection(collection_id: int, now: datetime) -> Update:
 
 
 def _held(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
-    """The row is still this job's: same flipbook, still converting, no claim since."""
-    return (
-        flipbooks.c.hash == job.flipbook_hash,
-        flipbooks.c.convert_status == _PROCESSING,
-        flipbooks.c.attempts == job.attempts,
-    )
+    return _JOBS.held(job.flipbook_hash, job.attempts)
 
 
 class SqlConversions:
@@ -51,17 +50,8 @@ class SqlConversions:
 
     def claim(self, flipbook_hash: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
         """Takes the job if it still needs doing and nobody holds a live lease on it."""
-        free = or_(flipbooks.c.lease_until.is_(None), flipbooks.c.lease_until < now)
         with self._db.write() as conn:
-            claimed = conn.execute(
-                update(flipbooks)
-                .where(
-                    flipbooks.c.hash == flipbook_hash,
-                    flipbooks.c.convert_status == _PROCESSING,
-                    free,
-                )
-                .values(lease_until=now + lease, attempts=flipbooks.c.attempts + 1)
-            ).rowcount
+            claimed = conn.execute(_JOBS.claim(flipbook_hash, now, lease)).rowcount
             if not claimed:
                 return None
             row = conn.execute(select(flipbooks).where(flipbooks.c.hash == flipbook_hash)).one()
@@ -102,37 +92,15 @@ class SqlConversions:
         return True
 
     def release(self, job: ClaimedJob, retry_at: datetime) -> None:
-        """Gives the job back after a transient failure; it is retried at `retry_at`, and the
-        sweep leaves it alone until then."""
+        """Gives the job back after a transient failure (see `Leased.release`)."""
         with self._db.write() as conn:
-            conn.execute(
-                update(flipbooks).where(*_held(job)).values(lease_until=None, queued_at=retry_at)
-            )
+            conn.execute(_JOBS.release(job.flipbook_hash, job.attempts, retry_at))
 
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]:
-        """PROCESSING flipbooks whose worker is gone (lease expired) or whose queued job never
-        started within `grace`; each is marked queued again, so one sweep sends it once."""
-        expired = and_(flipbooks.c.lease_until.is_not(None), flipbooks.c.lease_until < now)
-        waiting = and_(
-            flipbooks.c.lease_until.is_(None),
-            or_(flipbooks.c.queued_at.is_(None), flipbooks.c.queued_at < now - grace),
-        )
+        """PROCESSING flipbooks whose worker is gone or whose job never started (see
+        `Leased.lost`); each is marked queued again, so one sweep sends it once."""
         with self._db.write() as conn:
-            rows = conn.execute(
-                select(flipbooks.c.hash)
-                .where(flipbooks.c.convert_status == _PROCESSING, or_(expired, waiting))
-                .order_by(flipbooks.c.id)
-                .limit(limit)
-            ).all()
-            found = [row.hash for row in rows]
-            if found:
-                # Queued anew: no lease (so a new claim may start) until the grace passes again.
-                conn.execute(
-                    update(flipbooks)
-                    .where(flipbooks.c.hash.in_(found))
-                    .values(queued_at=now, lease_until=None)
-                )
-        return found
+            return [str(key) for key in _JOBS.lost(conn, now, grace, limit)]
 
     def source_key(self, flipbook_hash: str) -> str | None:
         with self._db.read() as conn:

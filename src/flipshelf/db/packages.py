@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flipshelf.db.database import Database
+from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, packages
 from flipshelf.domain.packages import Package, PackageStatus, next_round
 
 _PROCESSING = PackageStatus.PROCESSING.value
+_BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,7 @@ def _package(row: Any) -> Package:
 
 
 def _held(build: ClaimedBuild) -> tuple[ColumnElement[bool], ...]:
-    """The row is still this build's: still building, and no claim since."""
-    return (
-        packages.c.id == build.package_id,
-        packages.c.status == _PROCESSING,
-        packages.c.attempts == build.attempts,
-    )
+    return _BUILDS.held(build.package_id, build.attempts)
 
 
 class SqlPackages:
@@ -123,13 +120,8 @@ class SqlPackages:
 
     def claim(self, package_id: int, now: datetime, lease: timedelta) -> ClaimedBuild | None:
         """Takes the build if it still needs doing and nobody holds a live lease on it."""
-        free = or_(packages.c.lease_until.is_(None), packages.c.lease_until < now)
         with self._db.write() as conn:
-            claimed = conn.execute(
-                update(packages)
-                .where(packages.c.id == package_id, packages.c.status == _PROCESSING, free)
-                .values(lease_until=now + lease, attempts=packages.c.attempts + 1)
-            ).rowcount
+            claimed = conn.execute(_BUILDS.claim(package_id, now, lease)).rowcount
             if not claimed:
                 return None
             row = conn.execute(
@@ -167,37 +159,15 @@ class SqlPackages:
         return bool(done)
 
     def release(self, build: ClaimedBuild, retry_at: datetime) -> None:
-        """Gives the build back after a transient failure; it is retried at `retry_at`, and the
-        sweep leaves it alone until then."""
+        """Gives the build back after a transient failure (see `Leased.release`)."""
         with self._db.write() as conn:
-            conn.execute(
-                update(packages).where(*_held(build)).values(lease_until=None, queued_at=retry_at)
-            )
+            conn.execute(_BUILDS.release(build.package_id, build.attempts, retry_at))
 
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[int]:
-        """PROCESSING packages whose builder is gone (lease expired) or whose queued build never
-        started within `grace`; each is marked queued again, so one sweep sends it once."""
-        expired = and_(packages.c.lease_until.is_not(None), packages.c.lease_until < now)
-        waiting = and_(
-            packages.c.lease_until.is_(None),
-            or_(packages.c.queued_at.is_(None), packages.c.queued_at < now - grace),
-        )
+        """PROCESSING packages whose builder is gone or whose build never started (see
+        `Leased.lost`); each is marked queued again, so one sweep sends it once."""
         with self._db.write() as conn:
-            found = list(
-                conn.execute(
-                    select(packages.c.id)
-                    .where(packages.c.status == _PROCESSING, or_(expired, waiting))
-                    .order_by(packages.c.id)
-                    .limit(limit)
-                ).scalars()
-            )
-            if found:
-                conn.execute(
-                    update(packages)
-                    .where(packages.c.id.in_(found))
-                    .values(queued_at=now, lease_until=None)
-                )
-        return found
+            return [int(key) for key in _BUILDS.lost(conn, now, grace, limit)]
 
     def remove_superseded(self, before: datetime, limit: int = 100) -> list[str]:
         """Deletes the rows of packages whose collection moved to a newer version (or was
