@@ -185,6 +185,51 @@ def test_swipe_on_a_375px_phone_shows_one_page_at_a_time(
         phone.context.close()
 
 
+def pinch(cdp: Any, x: float, y: float, start_gap: float, end_gap: float) -> None:
+    """Two fingers, one landing after the other, level around (x, y), moving from `start_gap`
+    to `end_gap` apart in five steps 20 ms apart, then lifted."""
+
+    def fingers(gap: float) -> list[dict[str, float]]:
+        return [{"x": x - gap / 2, "y": y, "id": 0}, {"x": x + gap / 2, "y": y, "id": 1}]
+
+    touch = "Input.dispatchTouchEvent"
+    cdp.send(touch, {"type": "touchStart", "touchPoints": fingers(start_gap)[:1]})
+    cdp.send(touch, {"type": "touchStart", "touchPoints": fingers(start_gap)})
+    for step in range(1, 6):
+        time.sleep(0.02)
+        gap = start_gap + (end_gap - start_gap) * step / 5
+        cdp.send(touch, {"type": "touchMove", "touchPoints": fingers(gap)})
+    cdp.send(touch, {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_pinch_zooms_in_and_out_without_turning_the_page(
+    books: Books, browser: Any, shot: Shot
+) -> None:
+    phone = new_page(
+        browser,
+        viewport={"width": 375, "height": 667},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        frame = open_widget(phone, books, books.text)
+        area = book_area(frame)
+        x, y = area["x"] + area["width"] / 2, area["y"] + area["height"] / 2
+        cdp = phone.context.new_cdp_session(phone)
+        pinch(cdp, x, y, 60, 200)  # spread: 3.3 times apart, several steps of a quarter
+        phone.wait_for_function("() => Number(document.documentElement.dataset.zoom) >= 2")
+        assert phone.locator("#fs-zoom img").count() == 1
+        shot(phone)
+        pinch(cdp, x, y, 240, 40)  # closed to a sixth: back to the book
+        phone.wait_for_function("() => !document.documentElement.dataset.zoom")
+        time.sleep(0.5)  # a page-flip fold would have finished turning by now
+        assert pages(frame) == "1"
+        assert_clean(frame)
+    finally:
+        phone.context.close()
+
+
 def test_zoom_and_pan_never_turn_the_page(books: Books, desktop: Any, shot: Shot) -> None:
     frame = open_widget(desktop, books, books.text, "startPage=2")
     assert pages(frame) == "2,3"

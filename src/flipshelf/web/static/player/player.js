@@ -41,6 +41,9 @@
         document.getElementById("fs-zoom-content"),
         this.area
       );
+      this.pinch = new Flipshelf.Pinch(document.getElementById("fs-stage"), (step) =>
+        this.act(step > 0 ? "zoom-in" : "zoom-out")
+      );
       this.panels = new Flipshelf.Panels(this);
       this.book = null;
       this.bookIndex = -1;

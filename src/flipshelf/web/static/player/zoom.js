@@ -1,5 +1,6 @@
 /* Zoom: the pages in view, larger, in a scrollable view over the book. Drag, scroll, swipe or
- * use the arrow keys to move around; while zoomed the book is hidden, so nothing turns a page. */
+ * use the arrow keys to move around; while zoomed the book is hidden, so nothing turns a page.
+ * Two fingers spread or pinched on the book or the zoom view step the level up or down. */
 (function () {
   "use strict";
   const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
@@ -136,5 +137,78 @@
     }
   }
 
+  /* Two-finger pinch on `stage` (the book and the zoom view): calls `onStep(+1)` each time the
+   * fingers spread by a quarter more, `onStep(-1)` each time they close by a fifth, so a pinch
+   * moves through the same levels as the buttons. While two fingers are down their moves are kept
+   * from page-flip (no page is dragged) and from the browser (no native zoom of the embedding
+   * page); the lift still reaches page-flip, which lets go of a fold the first finger began. */
+  const SPREAD = 1.25;
+  const CLOSE = 0.8;
+
+  class Pinch {
+    constructor(stage, onStep) {
+      this.onStep = onStep;
+      this.distance = 0;
+      this.target = null;
+      this.onMove = (event) => this.move(event);
+      this.onEnd = (event) => this.end(event);
+      const options = { capture: true, passive: false };
+      stage.addEventListener("touchstart", (event) => this.start(event), options);
+      stage.addEventListener("touchmove", this.onMove, options);
+      stage.addEventListener("touchend", this.onEnd, options);
+      stage.addEventListener("touchcancel", this.onEnd, options);
+    }
+
+    start(event) {
+      if (event.touches.length !== 2) return;
+      this.distance = spread(event.touches);
+      event.stopPropagation();
+      // A step re-renders the zoom view, which can remove the element the fingers landed on;
+      // its later touch events go to that detached element alone, so they are heard there too.
+      this.follow(event.target);
+    }
+
+    follow(target) {
+      this.unfollow();
+      this.target = target;
+      for (const type of ["touchmove", "touchend", "touchcancel"]) {
+        target.addEventListener(type, type === "touchmove" ? this.onMove : this.onEnd, { passive: false });
+      }
+    }
+
+    unfollow() {
+      if (!this.target) return;
+      for (const type of ["touchmove", "touchend", "touchcancel"]) {
+        this.target.removeEventListener(type, type === "touchmove" ? this.onMove : this.onEnd);
+      }
+      this.target = null;
+    }
+
+    move(event) {
+      if (!this.distance || event.touches.length !== 2) return;
+      event.stopPropagation();
+      if (event.cancelable) event.preventDefault();
+      const distance = spread(event.touches);
+      const ratio = distance / this.distance;
+      if (ratio >= SPREAD || ratio <= CLOSE) {
+        this.onStep(ratio >= SPREAD ? 1 : -1);
+        this.distance = distance;
+      }
+    }
+
+    end(event) {
+      if (event.touches.length >= 2) return;
+      this.distance = 0;
+      this.unfollow();
+    }
+  }
+
+  function spread(touches) {
+    const dx = touches[0].clientX - touches[1].clientX;
+    const dy = touches[0].clientY - touches[1].clientY;
+    return Math.max(1, Math.hypot(dx, dy));
+  }
+
   Flipshelf.Zoom = Zoom;
+  Flipshelf.Pinch = Pinch;
 })();
