@@ -11,7 +11,7 @@ from flipshelf.app import Runtime, conversion_context
 from flipshelf.conversion.options import ResourceLimits
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
-from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion
+from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion, run_zoom
 from flipshelf.jobs.worker import Sweeper
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import FixedClock, RecordingQueue, Tenant
@@ -52,6 +52,26 @@ def test_a_job_runs_once_even_when_delivered_twice(
     assert run_conversion(context, flipbook_hash) is False  # done: the duplicate does nothing
     assert _status(runtime, flipbook_hash) == (ConvertStatus.COMPLETE, None)
     assert SqlConversions(runtime.db).attempts(flipbook_hash) == 1
+
+
+def test_the_zoom_pass_moves_the_collection_to_a_new_version(
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+) -> None:
+    """An offline package is built once per collection version: the zoom images must make a
+    new version, or a package built before they existed would never get them."""
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    assert run_conversion(context, flipbook_hash) is True
+    collection = runtime.ports.collections.of_flipbook(flipbook_hash)
+    assert collection is not None
+    source_key = SqlConversions(runtime.db).source_key(flipbook_hash)
+    assert source_key is not None
+    run_zoom(context, flipbook_hash, source_key)
+    after = runtime.ports.collections.of_flipbook(flipbook_hash)
+    assert after is not None and after.version == collection.version + 1
 
 
 def test_a_live_lease_keeps_a_second_worker_out(

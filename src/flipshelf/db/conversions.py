@@ -102,6 +102,26 @@ class SqlConversions:
         with self._db.write() as conn:
             return [str(key) for key in _JOBS.lost(conn, now, grace, limit)]
 
+    def zoomed(self, flipbook_hash: str, now: datetime) -> bool:
+        """The zoom pass of a COMPLETE flipbook has added its large images: the collection's
+        version moves on, so an offline package built before (without them) is built again on
+        the next request. False when the flipbook is gone or not complete."""
+        owner = (
+            select(flipbooks.c.collection_id)
+            .where(
+                flipbooks.c.hash == flipbook_hash,
+                flipbooks.c.convert_status == ConvertStatus.COMPLETE.value,
+            )
+            .scalar_subquery()
+        )
+        with self._db.write() as conn:
+            bumped = conn.execute(
+                update(collections)
+                .where(collections.c.id == owner)
+                .values(version=collections.c.version + 1, updated_at=now)
+            ).rowcount
+        return bool(bumped)
+
     def source_key(self, flipbook_hash: str) -> str | None:
         with self._db.read() as conn:
             value = conn.execute(

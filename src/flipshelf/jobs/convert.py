@@ -131,7 +131,8 @@ def _convert(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Manifest
 
 def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> None:
     """The later pass: zoom-size images. Needs no lease: it only adds files and rewrites the
-    manifest, and a lost run is harmless (the player falls back to the normal size)."""
+    manifest, and a lost run is harmless (the player falls back to the normal size). At the end
+    the collection's version moves on, for offline packages to include the new images."""
     prefix = book_prefix(flipbook_hash)
     direct = ctx.files.local_path(prefix)
     with tempfile.TemporaryDirectory(dir=ctx.work_dir, prefix="zoom-") as scratch:
@@ -144,6 +145,7 @@ def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> Non
         publisher = _Publisher(ctx.files, prefix, out_dir, remote=direct is None, zoom=True)
         render_zoom(local, out_dir, ctx.options, lambda _ready, _count: publisher.publish())
         publisher.publish()
+    ctx.conversions.zoomed(flipbook_hash, ctx.clock.now())
 
 
 def _download_book(ctx: ConversionContext, prefix: str, out_dir: Path) -> Path:
