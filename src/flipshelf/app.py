@@ -35,7 +35,7 @@ from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.settings import Settings
-from flipshelf.storage import make_store
+from flipshelf.storage import S3Credentials, make_store
 from flipshelf.web.packages import package_routes
 from flipshelf.web.routes import web_routes
 from flipshelf.web.urls import PublicUrls
@@ -62,6 +62,13 @@ def conversion_options(settings: Settings) -> ConversionOptions:
             cpu_seconds=settings.conversion_cpu_seconds,
         ),
     )
+
+
+def s3_credentials(settings: Settings) -> S3Credentials | None:
+    """The S3 key pair from settings; None leaves obstore to the AWS_* variables and roles."""
+    if not settings.s3_access_key_id:
+        return None
+    return S3Credentials(settings.s3_access_key_id, settings.s3_secret_access_key)
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:
@@ -91,7 +98,7 @@ def build_runtime(
         stats=SqlStats(db),
         quota=SqlQuota(db),
         nonces=SqlNonces(db),
-        files=make_store(settings.resolved_storage_url()),
+        files=make_store(settings.resolved_storage_url(), s3_credentials(settings)),
         clock=clock or SystemClock(),
         inspector=inspector,
         images=inspector,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -105,8 +105,21 @@ class Settings(BaseSettings):
         description=(
             "Where files live. Empty: the `files` directory in the data directory. Also "
             "`file:///abs/path`, or `s3://bucket/prefix?endpoint=URL&region=R` for S3-compatible "
-            "storage (credentials from the standard AWS_* variables)."
+            "storage (credentials: `s3_access_key_id` and `s3_secret_access_key`, else the "
+            "standard AWS_* variables or the machine's instance role)."
         ),
+    )
+    s3_access_key_id: str = Field(
+        default="",
+        description=(
+            "Access key of an S3 `storage_url`. Set it with `s3_secret_access_key`, or leave "
+            "both empty."
+        ),
+    )
+    s3_secret_access_key: str = Field(
+        default="",
+        repr=False,
+        description="Secret of `s3_access_key_id`. Never logged or printed.",
     )
     jobs_url: str = Field(
         default="",
@@ -190,6 +203,12 @@ class Settings(BaseSettings):
         if value not in ("console", "json"):
             raise ValueError("log_format must be 'console' or 'json'")
         return value
+
+    @model_validator(mode="after")
+    def _s3_key_pair(self) -> Settings:
+        if bool(self.s3_access_key_id) != bool(self.s3_secret_access_key):
+            raise ValueError("set s3_access_key_id and s3_secret_access_key together, or neither")
+        return self
 
     @field_validator("public_url")
     @classmethod

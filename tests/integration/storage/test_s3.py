@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flipshelf.storage import S3FileStore, Store, StoreUnusableAfterFork
+from flipshelf.app import s3_credentials
+from flipshelf.settings import Settings
+from flipshelf.storage import S3FileStore, Store, StoreUnusableAfterFork, make_store
 from flipshelf.storage.objects import PART_SIZE
 from tests.integration.storage.conftest import s3_spec
 from tests.integration.storage.test_contract import failing
@@ -129,3 +131,26 @@ def test_the_endpoint_is_taken_from_the_url() -> None:
     store = s3_spec().make()
     assert isinstance(store, S3FileStore)
     assert urlsplit(store.location.endpoint).hostname == "127.0.0.1"
+
+
+def test_the_key_pair_from_settings_signs_requests_before_aws_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An operator's FLIPSHELF_S3_* pair is what the runtime's store signs with, even where
+    AWS_* variables name another key (the presigned link names the key that signed it)."""
+    spec = s3_spec()
+    assert spec.credentials is not None
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "SOMEONE-ELSES-KEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "someone-elses-secret")
+    settings = Settings(
+        data_dir=tmp_path,
+        storage_url=spec.url,
+        s3_access_key_id=spec.credentials.access_key_id,
+        s3_secret_access_key=spec.credentials.secret_access_key,
+    )
+    store = make_store(settings.resolved_storage_url(), s3_credentials(settings))
+    store.put_bytes(KEY, b"from settings")
+    url = store.signed_url(KEY, timedelta(minutes=1))
+    assert url is not None
+    assert f"X-Amz-Credential={spec.credentials.access_key_id}%2F" in url
+    assert fetch(url)[2] == b"from settings"
