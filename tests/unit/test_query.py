@@ -1,4 +1,4 @@
-"""`db.database.Query`: a Core statement compiled once per dialect into fixed SQL."""
+"""`db.prepared.Query`: a Core statement compiled once per dialect into fixed SQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from flipshelf.db.database import Query
+from flipshelf.db.prepared import Query
 from flipshelf.db.schema import collections
 
 DIALECTS = [sqlite.dialect(), postgresql.psycopg.dialect()]

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
-from flipshelf.db.database import Database, Query
+from flipshelf.db.database import Database
+from flipshelf.db.prepared import Query
 from flipshelf.db.schema import accounts
 from flipshelf.domain.accounts import Account
 

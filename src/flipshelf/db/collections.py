@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
 
-from flipshelf.db.database import Database, Query, Snapshot
+from flipshelf.db.database import Database
+from flipshelf.db.prepared import Query, Snapshot
 from flipshelf.db.schema import collections, flipbooks
 from flipshelf.domain.collections import (
     Collection,

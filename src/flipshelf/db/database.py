@@ -4,25 +4,24 @@ SQLite: WAL (readers never wait for the writer), `synchronous=FULL` (a committed
 power cut), foreign keys on, and a busy timeout. Write transactions start with `BEGIN IMMEDIATE` so
 two writers queue on the lock instead of failing when a read lock would have to be upgraded.
 
-Hot reads (a key's credentials, a collection by hash) skip SQLAlchemy's per-execute work: their
-Core statements are compiled once per dialect (`Query`) and run on the DBAPI cursor inside a
-`Database.snapshot()`. Core stays the one source of their SQL, so they run on both backends.
+Hot reads run as prepared `Query`s in a `Database.snapshot()` (db/prepared.py); on SQLite,
+`Database.memo` answers them again while nothing was committed (db/readers.py).
 """
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import time
-from collections import namedtuple
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import URL, Connection, Engine, Select, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
+
+from flipshelf.db.prepared import Snapshot
+from flipshelf.db.readers import Reader, Readers
 
 _WRITE = "flipshelf_write"
 BUSY_TIMEOUT_MS = 10_000
@@ -31,10 +30,6 @@ BUSY_TIMEOUT_MS = 10_000
 # again (connect + four PRAGMAs) under load; the overflow is for other threads (tests, CLI).
 SQLITE_POOL_SIZE = 40
 SQLITE_POOL_OVERFLOW = 10
-# Idle DBAPI connections kept for snapshots: as many as can read at once in practice.
-SNAPSHOT_IDLE_MAX = 8
-# Values `Database.memo` keeps per snapshot connection (the hot collections of this process).
-MEMO_MAX = 256
 
 T = TypeVar("T")
 
@@ -82,158 +77,8 @@ def make_engine_for_fork(url: str) -> Engine:
     return create_engine(url, poolclass=NullPool)
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    positional: tuple[str, ...] | None  # parameter order for qmark/format styles
-    binders: tuple[tuple[str, Callable[[Any], Any]], ...]
-    loaders: tuple[tuple[int, Callable[[Any], Any]], ...]
-    row: Any  # a namedtuple class: rows read like SQLAlchemy's (`row.id`)
-
-
-def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled:
-    compiled = statement.compile(dialect=dialect)
-    if compiled.post_compile_params or any(not bind.required for bind in compiled.binds.values()):
-        # Literal values and expanding IN are rendered per execution: no fixed SQL to keep.
-        raise ValueError("a Query takes only named bindparam()s without values")
-    binders = []
-    for name, bind in compiled.binds.items():
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            binders.append((name, process))
-    loaders = []
-    for index, column in enumerate(statement.selected_columns):
-        load = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        if load is not None:
-            loaders.append((index, load))
-    positional = compiled.positiontup
-    return _Compiled(
-        sql=compiled.string,
-        positional=tuple(positional) if positional is not None else None,
-        binders=tuple(binders),
-        loaders=tuple(loaders),
-        row=namedtuple("Row", [column.name for column in statement.selected_columns]),
-    )
-
-
-class Query:
-    """A Core SELECT with named `bindparam`s, compiled once per dialect: what a hot read runs
-    through `Snapshot.all` without SQLAlchemy's per-execute coercion, caching and wrapping.
-    Values come at execution, by name, and go through the columns' type processing both ways."""
-
-    def __init__(self, statement: Select[Any]) -> None:
-        self.statement = statement
-        self._by_dialect: dict[str, _Compiled] = {}
-
-    def compiled(self, dialect: Dialect) -> _Compiled:
-        found = self._by_dialect.get(dialect.name)
-        if found is None:
-            found = self._by_dialect[dialect.name] = _compile(self.statement, dialect)
-        return found
-
-
-class Snapshot:
-    """One read transaction on a DBAPI connection: its queries see one committed state."""
-
-    def __init__(self, dbapi_connection: Any, dialect: Dialect) -> None:
-        self._connection, self._dialect = dbapi_connection, dialect
-
-    def all(self, query: Query, **values: Any) -> list[Any]:
-        compiled = query.compiled(self._dialect)
-        for name, process in compiled.binders:
-            values[name] = process(values[name])
-        params: Any = values
-        if compiled.positional is not None:
-            params = tuple([values[name] for name in compiled.positional])
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(compiled.sql, params)
-            return [_loaded(compiled, raw) for raw in cursor.fetchall()]
-        finally:
-            cursor.close()
-
-    def first(self, query: Query, **values: Any) -> Any | None:
-        """For lookups by a unique key: at most one row comes back anyway."""
-        rows = self.all(query, **values)
-        return rows[0] if rows else None
-
-
-def _loaded(compiled: _Compiled, raw: tuple[Any, ...]) -> Any:
-    if not compiled.loaders:
-        return compiled.row._make(raw)
-    values = list(raw)
-    for index, load in compiled.loaders:
-        values[index] = load(values[index])
-    return compiled.row._make(values)
-
-
-class _Reader:
-    """A DBAPI connection kept for snapshots, with what `Database.memo` read through it while
-    the database did not change. It never writes, so `PRAGMA data_version` moves exactly when
-    another connection (of this process or any other) committed."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.data_version: object = None
-        self.remembered: dict[Hashable, Any] = {}
-        # When data_version was last asked, and how many local writes there had been then.
-        self.checked_at = -math.inf
-        self.writes_seen = -1
-
-    def forget_if_changed(self) -> None:
-        (version,) = self.connection.execute("PRAGMA data_version").fetchone()
-        if version != self.data_version:
-            self.remembered.clear()
-            self.data_version = version
-
-    def remember(self, key: Hashable, value: Any) -> None:
-        if len(self.remembered) >= MEMO_MAX:
-            del self.remembered[next(iter(self.remembered))]  # the oldest
-        self.remembered[key] = value
-
-
-class _Readers:
-    """SQLite connections for snapshots, outside the engine's pool: taking one is a list pop
-    (atomic under the GIL), cheap enough for a read run on the event loop."""
-
-    def __init__(self, url: URL) -> None:
-        # Unpooled, so opening one never waits for a pooled connection (on the event loop).
-        self._engine = _sqlite_engine(url, poolclass=NullPool)
-        self._idle: list[_Reader] = []
-
-    def take(self) -> _Reader:
-        try:
-            return self._idle.pop()
-        except IndexError:
-            return _Reader(self._open())
-
-    def give_back(self, reader: _Reader) -> None:
-        if len(self._idle) < SNAPSHOT_IDLE_MAX:
-            self._idle.append(reader)
-        else:
-            reader.connection.close()
-
-    def give_back_after_error(self, reader: _Reader) -> None:
-        try:
-            if reader.connection.in_transaction:
-                reader.connection.execute("ROLLBACK")
-        except sqlite3.Error:
-            reader.connection.close()  # in an unknown state: never reuse it
-            return
-        self.give_back(reader)
-
-    def close_all(self) -> None:
-        while self._idle:
-            self._idle.pop().connection.close()
-        self._engine.dispose()
-
-    def _open(self) -> sqlite3.Connection:
-        # Opened by an engine, so its connect event (PRAGMAs, lower()) runs, then let go of.
-        pooled = self._engine.raw_connection()
-        connection = pooled.driver_connection
-        assert isinstance(connection, sqlite3.Connection)
-        pooled.detach()
-        return connection
+def _readers(engine: Engine) -> Readers:
+    return Readers(_sqlite_engine(engine.url, poolclass=NullPool))
 
 
 class Database:
@@ -241,7 +86,7 @@ class Database:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._readers = _Readers(engine.url) if self.dialect == "sqlite" else None
+        self._readers = _readers(engine) if self.dialect == "sqlite" else None
         self._writes = 0  # commits through this Database: remembered reads are checked after one
         self._reuse_seconds = 0.0
         self._timer: Callable[[], float] = time.monotonic
@@ -305,7 +150,7 @@ class Database:
         self._readers.give_back(reader)
         return value
 
-    def _check(self, reader: _Reader) -> None:
+    def _check(self, reader: Reader) -> None:
         writes, now = self._writes, self._timer()
         if reader.writes_seen == writes and now - reader.checked_at < self._reuse_seconds:
             return
@@ -319,7 +164,7 @@ class Database:
         self.engine.dispose()
 
 
-def _begin(reader: _Reader, dialect: Dialect) -> Snapshot:
+def _begin(reader: Reader, dialect: Dialect) -> Snapshot:
     reader.connection.execute("BEGIN DEFERRED")
     return Snapshot(reader.connection, dialect)
 
@@ -328,7 +173,7 @@ _MISSING = object()
 
 
 def _remembered_or_loaded(
-    reader: _Reader, key: Hashable, load: Callable[[Snapshot], T], dialect: Dialect
+    reader: Reader, key: Hashable, load: Callable[[Snapshot], T], dialect: Dialect
 ) -> T:
     # data_version was read before the snapshot starts, so a value is never filed under a
     # version older than what it saw: a commit in between only costs a needless reload.
