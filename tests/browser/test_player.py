@@ -61,6 +61,17 @@ def swipe(cdp: Any, start: float, end: float, y: float) -> None:
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
+def new_phone(browser: Any) -> Any:
+    """A 375 x 667 touch screen at twice the pixel density, as a phone shows the widget."""
+    return new_page(
+        browser,
+        viewport={"width": 375, "height": 667},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+
+
 def pages(frame: Any) -> str:
     value: str = frame.evaluate("document.documentElement.dataset.pages")
     return value
@@ -148,13 +159,7 @@ def test_embed_on_another_origin_turns_pages_by_click_key_and_button(
 def test_swipe_on_a_375px_phone_shows_one_page_at_a_time(
     books: Books, browser: Any, shot: Shot
 ) -> None:
-    phone = new_page(
-        browser,
-        viewport={"width": 375, "height": 667},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
+    phone = new_phone(browser)
     try:
         frame = open_widget(phone, books, books.text)
         assert pages(frame) == "1"
@@ -205,13 +210,7 @@ def pinch(cdp: Any, x: float, y: float, start_gap: float, end_gap: float) -> Non
 def test_a_pinch_zooms_in_and_out_without_turning_the_page(
     books: Books, browser: Any, shot: Shot
 ) -> None:
-    phone = new_page(
-        browser,
-        viewport={"width": 375, "height": 667},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
+    phone = new_phone(browser)
     try:
         frame = open_widget(phone, books, books.text)
         area = book_area(frame)

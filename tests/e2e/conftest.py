@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,16 +61,29 @@ class Workers:
                 process.wait(timeout=10)
 
 
+E2E = tuple[Runtime, TestClient, Tenant, Workers]
+
+
 @pytest.fixture
-def e2e(tmp_path: Path, database_url: str) -> Iterator[tuple[Runtime, TestClient, Tenant, Workers]]:
-    settings = make_settings(tmp_path, database_url, **E2E_SETTINGS)
+def e2e(tmp_path: Path, database_url: str) -> Iterator[E2E]:
+    with running(tmp_path, database_url) as parts:
+        yield parts
+
+
+@contextmanager
+def running(tmp_path: Path, database_url: str, **overrides: Any) -> Iterator[E2E]:
+    """The API in-process and a worker launcher on one migrated database (E2E_SETTINGS, then
+    `overrides`); every worker started is killed after, whatever happened."""
+    settings = make_settings(tmp_path, database_url, **{**E2E_SETTINGS, **overrides})
     upgrade(settings.resolved_database_url())
     runtime = build_runtime(settings)
     workers = Workers(settings, tmp_path)
-    with TestClient(create_app(runtime)) as client:
-        yield runtime, client, new_tenant(runtime), workers
-    workers.stop_all()
-    runtime.db.dispose()
+    try:
+        with TestClient(create_app(runtime)) as client:
+            yield runtime, client, new_tenant(runtime), workers
+    finally:
+        workers.stop_all()
+        runtime.db.dispose()
 
 
 def poll(

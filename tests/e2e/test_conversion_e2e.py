@@ -13,15 +13,11 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import Runtime
 from flipshelf.db.conversions import SqlConversions
-from flipshelf.db.migrate import upgrade
 from tests.api.test_uploads import upload
-from tests.conftest import make_settings
-from tests.e2e.conftest import E2E_SETTINGS, Workers, all_finished, poll
-from tests.support import Tenant, new_tenant, signed
-
-E2E = tuple[Runtime, TestClient, Tenant, Workers]
+from tests.e2e.conftest import E2E, all_finished, poll, running
+from tests.support import Tenant, signed
 
 
 def read_flipbook(client: TestClient, flipbook_hash: str) -> dict[str, object]:
@@ -126,25 +122,17 @@ def file_server(documents: dict[str, Path]) -> Iterator[_FileServer]:
 def test_file_url_from_an_allowed_loopback_server(
     tmp_path: Path, database_url: str, file_server: _FileServer
 ) -> None:
-    settings = make_settings(tmp_path, database_url, fetch_allow="127.0.0.1/32", **E2E_SETTINGS)
-    upgrade(settings.resolved_database_url())
-    runtime = build_runtime(settings)
-    workers = Workers(settings, tmp_path)
-    try:
+    with running(tmp_path, database_url, fetch_allow="127.0.0.1/32") as parts:
+        _runtime, client, tenant, workers = parts
         workers.start()
-        with TestClient(create_app(runtime)) as client:
-            tenant = new_tenant(runtime)
-            fields = signed(tenant.pair, "collection.create", fileUrl=file_server.url)
-            answer = client.post("/v1/", files={k: (None, v) for k, v in fields.items()}).json()
-            assert answer["code"] == 20, answer
-            assert answer["data"]["collectionTitle"] == "brochure"
-            data = poll(client, tenant, answer["data"]["collectionHash"], all_finished)
-            item = data["collectionItems"][0]
-            assert item["convertStatus"] == "COMPLETE"
-            read_flipbook(client, item["flipbookHash"])
-    finally:
-        workers.stop_all()
-        runtime.db.dispose()
+        fields = signed(tenant.pair, "collection.create", fileUrl=file_server.url)
+        answer = client.post("/v1/", files={k: (None, v) for k, v in fields.items()}).json()
+        assert answer["code"] == 20, answer
+        assert answer["data"]["collectionTitle"] == "brochure"
+        data = poll(client, tenant, answer["data"]["collectionHash"], all_finished)
+        item = data["collectionItems"][0]
+        assert item["convertStatus"] == "COMPLETE"
+        read_flipbook(client, item["flipbookHash"])
 
 
 def test_file_url_to_loopback_is_refused_without_the_setting(

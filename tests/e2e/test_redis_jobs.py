@@ -7,29 +7,18 @@ from pathlib import Path
 
 import pytest
 import redis
-from starlette.testclient import TestClient
 
-from flipshelf.app import build_runtime, create_app
-from flipshelf.db.migrate import upgrade
 from tests.api.test_uploads import upload
-from tests.conftest import make_settings
-from tests.e2e.conftest import E2E_SETTINGS, Workers, all_finished, poll
-from tests.e2e.test_conversion_e2e import E2E, read_flipbook
-from tests.support import new_tenant
+from tests.e2e.conftest import E2E, all_finished, poll, running
+from tests.e2e.test_conversion_e2e import read_flipbook
 
 pytestmark = [pytest.mark.redis, pytest.mark.xdist_group("redis")]
 
 
 @pytest.fixture
 def over_redis(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[E2E]:
-    settings = make_settings(tmp_path, database_url, jobs_url=redis_url, **E2E_SETTINGS)
-    upgrade(settings.resolved_database_url())
-    runtime = build_runtime(settings)
-    workers = Workers(settings, tmp_path)
-    with TestClient(create_app(runtime)) as client:
-        yield runtime, client, new_tenant(runtime), workers
-    workers.stop_all()
-    runtime.db.dispose()
+    with running(tmp_path, database_url, jobs_url=redis_url) as parts:
+        yield parts
 
 
 def test_two_workers_convert_uploads_queued_in_redis(

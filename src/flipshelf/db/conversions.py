@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Update, select, update
 
@@ -32,7 +33,7 @@ class ClaimedJob:
     attempts: int
 
 
-def _bump_collection(collection_id: int, now: datetime) -> Update:
+def _bump_collection(collection_id: int | ColumnElement[Any], now: datetime) -> Update:
     return (
         update(collections)
         .where(collections.c.id == collection_id)
@@ -115,12 +116,7 @@ class SqlConversions:
             .scalar_subquery()
         )
         with self._db.write() as conn:
-            bumped = conn.execute(
-                update(collections)
-                .where(collections.c.id == owner)
-                .values(version=collections.c.version + 1, updated_at=now)
-            ).rowcount
-        return bool(bumped)
+            return bool(conn.execute(_bump_collection(owner, now)).rowcount)
 
     def source_key(self, flipbook_hash: str) -> str | None:
         with self._db.read() as conn:
