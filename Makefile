@@ -1,5 +1,5 @@
 # flipshelf's everyday commands. Each works on a fresh clone: it makes the virtualenv and installs
-# what it needs first, and reinstalls only when pyproject.toml changed.
+# what it needs first (exact versions from uv.lock), and reinstalls only when uv.lock changed.
 #
 #   make serve        run the server (data in ./data; FLIPSHELF_* variables configure it)
 #   make test         lint, type-check and test, on SQLite and on throwaway PostgreSQL, Redis and S3
@@ -14,8 +14,15 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
-# Each stamp records that the venv holds flipshelf as pyproject.toml described it then.
+# uv installs exactly what uv.lock lists (hashes checked), so a fresh clone runs what CI tested.
+# It lives in its own small virtualenv, pinned here; `make lock` is the one way to upgrade.
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+# Each stamp records that the venv holds what uv.lock listed then (runtime, or runtime and dev).
 RUN_STAMP := $(VENV)/.flipshelf-installed
 DEV_STAMP := $(VENV)/.flipshelf-dev-installed
 
@@ -26,7 +33,7 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # FLIPSHELF_TEST_SERVICES (environment) chooses the services `make test` starts, e.g. "postgres";
 # unset: all of them (scripts/test-services.sh); empty: none, SQLite only.
 
-.PHONY: help serve test lint format typecheck pytest bench-api venv dev-venv clean
+.PHONY: help serve test lint format typecheck pytest bench-api venv dev-venv lock clean
 
 help:
 	@echo "make serve      run flipshelf (data in $(FLIPSHELF_DATA_DIR)/)"
@@ -36,30 +43,42 @@ help:
 	@echo "make typecheck  mypy (strict)"
 	@echo "make pytest     pytest alone, on SQLite only (PYTEST_ARGS=... to choose tests)"
 	@echo "make bench-api  the API benchmark"
-	@echo "make clean      remove the virtualenv and caches (never the data directory)"
+	@echo "make lock       upgrade every locked dependency within pyproject.toml's ranges"
+	@echo "make clean      remove the virtualenvs and caches (never the data directory)"
 
-$(BIN)/python:
+$(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "flipshelf needs Python 3.11 or newer as '$(PYTHON)' (make PYTHON=...)" >&2; exit 1; }
+	@echo "== installing uv $(UV_VERSION) into $(TOOLS)/ (once)"
 	@# Debian splits venv/ensurepip into python3-venv; install it when it is missing.
-	$(PYTHON) -m venv $(VENV) || { \
-		rm -rf $(VENV); \
+	$(PYTHON) -m venv $(TOOLS) || { \
+		rm -rf $(TOOLS); \
 		if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq \
 			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv \
-			&& $(PYTHON) -m venv $(VENV); \
+			&& $(PYTHON) -m venv $(TOOLS); \
 		else exit 1; fi; }
+	$(TOOLS)/bin/python -m pip --disable-pip-version-check --quiet install "uv==$(UV_VERSION)"
 
-$(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -e .
+# --locked: fail, rather than re-resolve, when uv.lock does not match pyproject.toml.
+# --inexact: leave the dev tools of an earlier `make test` in place.
+$(RUN_STAMP): uv.lock pyproject.toml | $(UV)
+	@echo "== installing flipshelf's locked dependencies into $(VENV)/"
+	$(UV) sync --locked --inexact
 	touch $@
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[dev]'
+$(DEV_STAMP): uv.lock pyproject.toml | $(UV)
+	@echo "== installing flipshelf's locked dependencies and dev tools into $(VENV)/"
+	$(UV) sync --locked --extra dev
 	touch $@ $(RUN_STAMP)
 
 venv: $(RUN_STAMP)
 dev-venv: $(DEV_STAMP)
+
+# The one way to upgrade dependencies: re-resolve within pyproject.toml's ranges, then commit
+# uv.lock with the test run that proves it.
+lock: | $(UV)
+	$(UV) lock --upgrade
 
 serve: $(RUN_STAMP)
 	FLIPSHELF_DATA_DIR="$(FLIPSHELF_DATA_DIR)" $(BIN)/flipshelf serve
@@ -73,6 +92,7 @@ test: $(DEV_STAMP)
 	scripts/test-services.sh start; \
 	set -a; . "$$FLIPSHELF_SERVICES_DIR/env"; set +a; \
 	failed=""; \
+	echo "== uv.lock matches pyproject.toml"; $(UV) lock --check || failed="$$failed lock"; \
 	echo "== ruff check"; $(BIN)/ruff check . || failed="$$failed ruff"; \
 	echo "== mypy"; $(BIN)/mypy || failed="$$failed mypy"; \
 	echo "== pytest (PostgreSQL: $${FLIPSHELF_TEST_POSTGRES_URL:-not started}; Redis: $${FLIPSHELF_TEST_REDIS_URL:-not started}; S3: $${FLIPSHELF_TEST_S3_URL:-not started})"; \
@@ -99,4 +119,4 @@ bench-api: $(DEV_STAMP)
 	$(BIN)/python benchmarks/api.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist src/*.egg-info

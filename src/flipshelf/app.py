@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
 from starlette.applications import Starlette
 from starlette.routing import Route
 
@@ -81,7 +82,13 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
 
 def api_queue(settings: Settings) -> HueyQueue:
     """The API sends jobs; only workers run them."""
-    return HueyQueue(make_huey(settings), only_in_workers, only_in_workers)
+    queue = HueyQueue(make_huey(settings), only_in_workers, only_in_workers)
+    try:
+        queue.announce()
+    except Exception:
+        # The queue store may be down now; jobs are still recorded and the sweep sends them.
+        structlog.get_logger("flipshelf.jobs").warning("could not announce the API's task names")
+    return queue
 
 
 def build_runtime(

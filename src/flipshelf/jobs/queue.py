@@ -6,16 +6,20 @@ sweep sends it again), never a conversion.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey.constants import EmptyData
 
 from flipshelf.settings import Settings
 
 CONVERT = "flipshelf.convert"
 ZOOM = "flipshelf.zoom"
 PACKAGE = "flipshelf.package"
+# Key, in the queue's own store, of the task identifiers the API processes send.
+ANNOUNCED = "flipshelf.tasks-sent"
 
 Handler = Callable[[str], None]
 PackageHandler = Callable[[int], None]
@@ -34,6 +38,22 @@ def make_huey(settings: Settings) -> Huey:
     )
 
 
+class UnknownTask(RuntimeError):
+    """A task the API sends is not one a worker would find: every job would be dropped."""
+
+
+def _task(huey: Huey, name: str, handler: Callable[[Any], None]) -> Any:
+    """Registers `handler` under `name`. Huey identifies a task by the module of the function it
+    wraps plus its name (huey 3: `flipshelf.jobs.queue.flipshelf.convert`), so the API (whose
+    handler is `only_in_workers`) and a worker (whose handler lives in `jobs.worker`) must wrap
+    the same function, defined here, or the worker cannot find what the API sent."""
+
+    def run(job: Any) -> None:
+        handler(job)
+
+    return huey.task(name=name)(run)
+
+
 class HueyQueue:
     """The JobQueue port. The same task names are registered in the API (to send) and in
     workers (to run), with the handlers each side has."""
@@ -42,9 +62,36 @@ class HueyQueue:
         self, huey: Huey, convert: Handler, zoom: Handler, package: PackageHandler | None = None
     ) -> None:
         self.huey = huey
-        self._convert: Any = huey.task(name=CONVERT)(convert)
-        self._zoom: Any = huey.task(name=ZOOM)(zoom)
-        self._package: Any = huey.task(name=PACKAGE)(package or only_in_workers)
+        self._convert: Any = _task(huey, CONVERT, convert)
+        self._zoom: Any = _task(huey, ZOOM, zoom)
+        self._package: Any = _task(huey, PACKAGE, package or only_in_workers)
+
+    def registered(self) -> frozenset[str]:
+        """The identifiers Huey puts in this queue's messages and looks up when it runs one."""
+        registry = self.huey._registry
+        tasks = (self._convert, self._zoom, self._package)
+        return frozenset(registry.task_to_string(task.task_class) for task in tasks)
+
+    def announce(self) -> None:
+        """Records, in the queue's store, the task identifiers this (API) process sends, so a
+        worker of another version can tell at start-up that it would drop them."""
+        self.huey.storage.put_data(ANNOUNCED, json.dumps(sorted(self.registered())).encode())
+
+    def check_task_names(self) -> None:
+        """Fails at start-up, with both lists, unless this worker runs every task an API process
+        sends: one built here from the API's own handlers, and the last one that announced."""
+        own = self.registered()
+        expected = HueyQueue(MemoryHuey("flipshelf-check"), only_in_workers, only_in_workers)
+        sent = set(expected.registered())
+        announced = self.huey.storage.peek_data(ANNOUNCED)
+        if announced is not EmptyData and announced is not None:
+            sent |= set(json.loads(announced))
+        unknown = sorted(sent - own)
+        if unknown:
+            raise UnknownTask(
+                f"this worker would drop jobs: the API sends {unknown}, this worker knows "
+                f"{sorted(own)} (mixed flipshelf versions, or a changed task name?)"
+            )
 
     def convert(self, flipbook_hash: str) -> None:
         self._convert(flipbook_hash)

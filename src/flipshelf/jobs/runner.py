@@ -32,6 +32,7 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     renders in its own processes, so one thread already keeps the cores busy."""
     handlers = JobHandlers()
     queue = HueyQueue(make_huey(settings), handlers.convert, handlers.zoom, handlers.package)
+    queue.check_task_names()  # before taking any job: a mismatch would drop every one
     runtime = build_runtime(settings, queue=queue)
     context = conversion_context(runtime)
     packages = package_context(runtime)
