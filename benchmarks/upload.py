@@ -1,4 +1,6 @@
-"""A 500 MB upload through uvicorn: throughput and the server's peak memory growth.
+"""Uploads through uvicorn: a 500 MB one (throughput, peak memory) and small ones ten at a time.
+
+Part 1, a 500 MB upload: throughput and the server's peak memory growth.
 
 flipshelf's `collection.create` (streamed to a staging file, fsynced, inspected, moved into the
 store) is measured beside a bare Starlette endpoint on the same server that reads the same body
@@ -6,17 +8,26 @@ and throws it away (the floor). The document is a real, valid PDF padded with a 
 object, so the upload is accepted exactly as a client's would be. Peak memory growth is the
 server's VmHWM after the upload minus its VmRSS before it (Linux /proc).
 
-Run: .venv/bin/python benchmarks/upload.py [--megabytes 500]. Prints a table; exits 0.
+Part 2, small PDFs ten in flight: `collection.create` of a 24 KB PDF, 10 uploads at a time for
+several rounds, while `--busy` processes burn CPU beside the server (a loaded machine). Prints p50
+and p95 latency and every answer code beside the same bodies sent to the bare sink endpoint on the
+same server (the floor). Target: p50 under 100 ms, all answers 20.
+
+Run: .venv/bin/python benchmarks/upload.py [--megabytes 500] [--rounds 5] [--busy 2]. Prints
+tables; exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
 import socket
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,17 +157,114 @@ def measure(
     return Row(name, seconds, document.stat().st_size, peak - before, status)
 
 
+SMALL_PDF = BENCH_DIR.parent / "tests" / "fixtures" / "documents" / "binarytree-ex1.pdf"
+IN_FLIGHT = 10
+
+
+def burn(stop_at: float) -> None:
+    while time.monotonic() < stop_at:
+        sum(range(10_000))
+
+
+def in_flight(port: int, path: str, fields: list[dict[str, str]], rounds: int) -> list[Sample]:
+    """`rounds` times, IN_FLIGHT uploads of SMALL_PDF sent at once; each one's latency and code."""
+    samples: list[Sample] = []
+    with ThreadPoolExecutor(IN_FLIGHT) as pool:
+        for _round in range(rounds):
+
+            def one(number: int) -> Sample:
+                head, tail = multipart_parts(fields[number % len(fields)], "small.pdf")
+                seconds, answer = send(port, path, head, SMALL_PDF, tail)
+                body = answer.split(b"\r\n\r\n", 1)[-1]
+                return Sample(seconds, int(json.loads(body)["code"]))
+
+            samples += pool.map(one, range(IN_FLIGHT))
+    return samples
+
+
+@dataclass
+class Sample:
+    seconds: float
+    code: int
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def small_uploads(env: dict[str, str], workdir: Path, rounds: int, busy: int) -> None:
+    """Part 2 (see the module's docstring)."""
+    api_key, secret = account(workdir / "data")
+    from flipshelf.api.v1.signature import sign
+
+    fields = []
+    for number in range(IN_FLIGHT):
+        one = {"action": "collection.create", "apiKey": api_key, "title": f"small {number}"}
+        one["signature"] = sign(secret, one)
+        fields.append(one)
+    server = Server("uvicorn", env, workdir / "small.log")
+    burners = [
+        multiprocessing.Process(target=burn, args=(time.monotonic() + 600,), daemon=True)
+        for _ in range(busy)
+    ]
+    try:
+        server.wait_ready()
+        in_flight(server.port, "/v1/", fields, 1)  # warm: the first checkers start
+        for burner in burners:
+            burner.start()
+        floor = in_flight(server.port, SINK_PATH, fields, rounds)
+        ours = in_flight(server.port, "/v1/", fields, rounds)
+    finally:
+        for burner in burners:
+            burner.kill()
+        server.stop()
+    print(
+        f"\n{SMALL_PDF.stat().st_size // 1024} KB PDF, {IN_FLIGHT} uploads in flight, "
+        f"{rounds} rounds, {busy} CPU burners beside the server\n"
+    )
+    print(f"{'target':32s} {'p50 ms':>8s} {'p95 ms':>8s}  codes")
+    for name, samples in (("bare sink (floor)", floor), ("flipshelf collection.create", ours)):
+        times = [s.seconds * 1000 for s in samples]
+        codes = sorted({s.code for s in samples})
+        print(f"{name:32s} {percentile(times, 0.5):8.1f} {percentile(times, 0.95):8.1f}  {codes}")
+    ours_p50 = percentile([s.seconds for s in ours], 0.5)
+    floor_p50 = percentile([s.seconds for s in floor], 0.5)
+    refused = sum(s.code != 20 for s in ours)
+    print(
+        f"\np50 ratio flipshelf/floor: {ours_p50 / floor_p50:.1f}x; flipshelf p50 "
+        f"{ours_p50 * 1000:.0f} ms (target: under 100 ms); answers not 20: {refused} "
+        f"of {len(ours)} (target: 0)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megabytes", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--busy", type=int, default=2, help="CPU burners during part 2")
+    parser.add_argument("--small-only", action="store_true", help="part 2 only")
     args = parser.parse_args()
+    if args.small_only:
+        with tempfile.TemporaryDirectory(prefix="flipshelf-upload-bench-") as scratch:
+            env = use_bench_environment(Path(scratch) / "data")
+            small_uploads(env, Path(scratch), args.rounds, args.busy)
+        return
+    big(args.megabytes)
+    with tempfile.TemporaryDirectory(prefix="flipshelf-upload-bench-") as scratch:
+        env = use_bench_environment(Path(scratch) / "data")
+        small_uploads(env, Path(scratch), args.rounds, args.busy)
+
+
+def big(megabytes: int) -> None:
+    """Part 1 (see the module's docstring)."""
     with tempfile.TemporaryDirectory(prefix="flipshelf-upload-bench-") as scratch:
         workdir = Path(scratch)
         env = use_bench_environment(workdir / "data")
         env["FLIPSHELF_WORKERS"] = "0"
         api_key, secret = account(workdir / "data")
         document = workdir / "big.pdf"
-        padded_pdf(document, args.megabytes * 1_000_000)
+        padded_pdf(document, megabytes * 1_000_000)
         from flipshelf.api.v1.signature import sign
 
         fields = {"action": "collection.create", "apiKey": api_key, "title": "bench"}
@@ -165,7 +273,7 @@ def main() -> None:
             measure("bare sink (floor)", env, workdir, SINK_PATH, {}, document),
             measure("flipshelf collection.create", env, workdir, "/v1/", fields, document),
         ]
-    print(f"\n{args.megabytes} MB upload through uvicorn on 127.0.0.1\n")
+    print(f"\n{megabytes} MB upload through uvicorn on 127.0.0.1\n")
     print(f"{'target':32s} {'seconds':>8s} {'MB/s':>8s} {'peak growth':>12s}  answer")
     for row in rows:
         print(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -97,7 +99,9 @@ def build_runtime(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(make_engine(settings.resolved_database_url()))
     key = server_key.load_or_create(settings.server_key, settings.data_dir)
-    inspector = ConversionInspector(conversion_options(settings))
+    inspector = ConversionInspector(
+        conversion_options(settings), settings.upload_check_processes, settings.upload_check_seconds
+    )
     credentials = CredentialCache(settings.credentials_cache_seconds)
     ports = Ports(
         accounts=SqlAccounts(db, changed=credentials.forget),
@@ -174,7 +178,14 @@ def create_app(runtime: Runtime) -> Starlette:
     )
     # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        runtime.ports.inspector.close()  # its checker processes
+
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),

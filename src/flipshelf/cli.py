@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 from typing import Annotated
 
@@ -16,8 +15,10 @@ from rich.table import Table
 
 from flipshelf.app import Runtime, build_runtime
 from flipshelf.db.migrate import upgrade
+from flipshelf.db.workers import SqlWorkers
 from flipshelf.domain.errors import FlipshelfError
 from flipshelf.domain.links import DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, MIN_LINK_SECONDS
+from flipshelf.jobs.supervisor import Supervisor
 from flipshelf.logging import configure
 from flipshelf.services import accounts, links
 from flipshelf.settings import Settings
@@ -30,9 +31,6 @@ collections_cli = typer.Typer(help="Work with collections.", no_args_is_help=Tru
 cli.add_typer(collections_cli, name="collections")
 out = Console()
 err = Console(stderr=True)
-
-# Set for the workers `serve` starts: they must not outlive it, even if it is killed.
-EXIT_WITH_PARENT = "FLIPSHELF_EXIT_WITH_PARENT"
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -76,11 +74,14 @@ def serve(
         _, pair = accounts.create(runtime.ports, runtime.box, "default")
         out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
         out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
-    runtime.db.dispose()
     # uvicorn restores this handler after its graceful shutdown and re-raises SIGTERM: exiting
     # through SystemExit lets `finally` stop the workers (the default handler would kill us first).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    workers = _start_workers(settings.workers)
+    workers = SqlWorkers(runtime.db)
+    supervisor = Supervisor(
+        settings.workers, lambda owner: workers.expire_leases(owner, runtime.ports.clock.now())
+    )
+    supervisor.start()
     out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")
     out.print(f"  {settings.workers} worker process(es) converting documents")
     try:
@@ -92,7 +93,8 @@ def serve(
             log_level="warning",
         )
     finally:
-        _stop_workers(workers)
+        supervisor.stop()
+        runtime.db.dispose()
 
 
 @cli.command()
@@ -102,6 +104,7 @@ def worker(
     """Run background jobs (conversions). Start any number, on any machine sharing the
     database, the file store and the job queue."""
     from flipshelf.jobs.runner import exit_with_parent, run_worker
+    from flipshelf.jobs.supervisor import EXIT_WITH_PARENT
 
     if os.environ.get(EXIT_WITH_PARENT) == "1":
         exit_with_parent()
@@ -109,23 +112,6 @@ def worker(
     configure(settings.log_format, settings.log_level)
     upgrade(settings.resolved_database_url())
     run_worker(settings, threads)
-
-
-def _start_workers(count: int) -> list[subprocess.Popen[bytes]]:
-    """`flipshelf serve` runs its workers as child processes: one command, no other servers."""
-    command = [sys.executable, "-m", "flipshelf", "worker"]
-    env = {**os.environ, EXIT_WITH_PARENT: "1"}
-    return [subprocess.Popen(command, env=env) for _ in range(count)]  # noqa: S603
-
-
-def _stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
-    for process in workers:
-        process.send_signal(signal.SIGINT)  # Huey finishes its current job on SIGINT
-    for process in workers:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @accounts_cli.command("create")

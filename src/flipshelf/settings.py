@@ -136,6 +136,22 @@ class Settings(BaseSettings):
             "`flipshelf worker` separately). Each converts one document at a time."
         ),
     )
+    upload_check_processes: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Processes each API process keeps for opening uploads (type and page count) while "
+            "the client waits; started on demand, they leave after two idle minutes."
+        ),
+    )
+    upload_check_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description=(
+            "How long an upload waits for its check. A check that cannot finish in time (a busy "
+            "machine) never refuses the file: it is accepted, and its conversion judges it."
+        ),
+    )
     conversion_processes: int = Field(
         default=0,
         ge=0,

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from flipshelf.app import Runtime, conversion_context
+from flipshelf.conversion import errors
 from flipshelf.conversion.options import ResourceLimits
 from flipshelf.db.conversions import SqlConversions
+from flipshelf.db.workers import SqlWorkers
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion, run_zoom
 from flipshelf.jobs.worker import Sweeper
@@ -159,3 +161,42 @@ def test_the_sweep_requeues_expired_leases_and_lost_messages_once(
     assert run_conversion(context, held) is True
     clock.advance(seconds=2 * context.lease.total_seconds() + 1)
     assert sweeper.sweep_once() == [never_started]
+
+
+def test_a_dead_workers_leases_end_at_once_and_the_sweep_requeues_its_jobs(
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    mine = _upload(runtime, tenant, documents["text"], tmp_path)
+    others = _upload(runtime, tenant, documents["png"], tmp_path)
+    conversions = SqlConversions(runtime.db)
+    assert conversions.claim(mine, clock.now(), context.lease, "host:111") is not None
+    assert conversions.claim(others, clock.now(), context.lease, "host:222") is not None
+    sweeper = Sweeper(context, RecordingQueue(), interval=60)  # type: ignore[arg-type]
+    assert sweeper.sweep_once() == []  # both leases live
+
+    assert SqlWorkers(runtime.db).expire_leases("host:111", clock.now()) == 1
+    clock.advance(seconds=1)
+    assert sweeper.sweep_once() == [mine]  # the other worker's lease still holds
+    assert SqlWorkers(runtime.db).expire_leases("host:111", clock.now()) == 0  # nothing left
+
+
+def test_a_document_whose_worker_dies_at_every_attempt_fails_with_that_reason(
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    conversions = SqlConversions(runtime.db)
+    for _death in range(context.attempts):  # each claim's worker is killed mid-way
+        assert conversions.claim(flipbook_hash, clock.now(), context.lease, "host:1") is not None
+        clock.advance(seconds=context.lease.total_seconds() + 1)
+    assert run_conversion(context, flipbook_hash) is False
+    assert _status(runtime, flipbook_hash) == (ConvertStatus.FAILED, errors.WORKER_DIED)

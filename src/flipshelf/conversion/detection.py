@@ -15,7 +15,13 @@ from flipshelf.conversion import errors
 from flipshelf.conversion.images import ReencodedImage
 from flipshelf.conversion.options import ConversionOptions
 from flipshelf.conversion.pool import WorkerPool
-from flipshelf.conversion.sniff import DocumentKind, as_document_kind, as_image_kind, sniff_file
+from flipshelf.conversion.sniff import (
+    DocumentKind,
+    ImageKind,
+    as_document_kind,
+    as_image_kind,
+    sniff_file,
+)
 from flipshelf.conversion.worker import WorkerJob
 
 
@@ -37,6 +43,14 @@ def document_kind(path: Path) -> DocumentKind:
     kind = as_document_kind(sniff_file(path))
     if kind is None:
         raise errors.UnsupportedDocument(errors.NOT_A_DOCUMENT)
+    return kind
+
+
+def image_kind(path: Path) -> ImageKind:
+    """The logo/background image type announced by the file's first bytes (not yet confirmed)."""
+    kind = as_image_kind(sniff_file(path))
+    if kind is None:
+        raise errors.UnsupportedDocument(errors.NOT_AN_IMAGE)
     return kind
 
 
@@ -72,8 +86,7 @@ def reencode_image(
     UnsupportedDocument for other types, corrupt files and images over the pixel limit.
     """
     options = options or ConversionOptions()
-    if as_image_kind(sniff_file(src)) is None:
-        raise errors.UnsupportedDocument(errors.NOT_AN_IMAGE)
+    image_kind(src)
     command = {"op": "reencode", "src": str(src), "dst": str(dst), "max_side": max_side}
     with WorkerPool(WorkerJob(src, "image", None, options)) as pool:
         pool.send(pool.start(), command)

@@ -27,7 +27,12 @@ from flipshelf.conversion.worker import MAX_MESSAGE_BYTES, WorkerJob, main
 # Modules the fork server imports once, so each worker starts in a few milliseconds instead of
 # the ~70 ms a "spawn" start (a fresh interpreter and imports) costs. "__main__" too: every
 # spawn-style child re-imports the parent's main module, which is then already in sys.modules.
-_PRELOAD = ["__main__", "flipshelf.conversion.worker", "flipshelf.conversion.pdfium"]
+_PRELOAD = [
+    "__main__",
+    "flipshelf.conversion.worker",
+    "flipshelf.conversion.checker_process",
+    "flipshelf.conversion.pdfium",
+]
 
 
 def worker_context() -> ForkServerContext | SpawnContext:
@@ -103,19 +108,19 @@ class WorkerPool:
                     return worker, self._read(worker)
             for worker in busy:
                 if worker.process.sentinel in ready:
-                    raise _death(worker)
+                    raise death_error(worker.process)
 
     def _read(self, worker: Worker) -> dict[str, Any]:
         try:
             message = json.loads(worker.conn.recv_bytes(MAX_MESSAGE_BYTES))
         except (EOFError, OSError):
             worker.process.join(timeout=1.0)
-            raise _death(worker) from None
+            raise death_error(worker.process) from None
         worker.outstanding -= 1
         if not isinstance(message, dict):
             raise errors.ConversionFailed(errors.RENDERER_CRASHED)
         if "error" in message:
-            raise _reported(message)
+            raise reported_error(message)
         return message
 
     def _timeout(self) -> float | None:
@@ -144,7 +149,8 @@ def _stop(worker: Worker) -> None:
         worker.conn.send_bytes(b'{"op": "stop"}')
 
 
-def _reported(message: dict[str, Any]) -> errors.ConversionError:
+def reported_error(message: dict[str, Any]) -> errors.ConversionError:
+    """The error a parsing process answered with (an `{"error": ..., "reason": ...}` message)."""
     reason = str(message.get("reason", errors.RENDERER_CRASHED))
     if message["error"] == "unsupported":
         return errors.UnsupportedDocument(reason)
@@ -153,8 +159,9 @@ def _reported(message: dict[str, Any]) -> errors.ConversionError:
     return errors.ConversionFailed(reason)
 
 
-def _death(worker: Worker) -> errors.ConversionError:
-    code = worker.process.exitcode
+def death_error(process: BaseProcess) -> errors.ConversionError:
+    """The error a parsing process's death stands for, told by how it ended."""
+    code = process.exitcode
     if code == -signal.SIGXCPU:
         return errors.ResourceLimitExceeded(errors.CPU_TIME_EXCEEDED)
     if code == -signal.SIGKILL:

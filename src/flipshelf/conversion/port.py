@@ -5,41 +5,67 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import structlog
+
 from flipshelf.conversion import errors
-from flipshelf.conversion.detection import inspect_document, reencode_image
+from flipshelf.conversion.checker import NoVerdict, UploadChecker
+from flipshelf.conversion.detection import document_kind, image_kind
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits
-from flipshelf.domain.errors import InvalidFileFormat, TooManyPages
+from flipshelf.domain.errors import InvalidFileFormat, Maintenance, TooManyPages
 from flipshelf.services.ports import DocumentInfo
 
-# A file PDFium cannot open within its limits (a crash, a memory bomb) is refused as a bad
-# file: from the client's side it is one.
+log = structlog.get_logger("flipshelf.uploads")
 
-INSPECTION_LIMITS = ResourceLimits(memory_bytes=1024 * 1024 * 1024, cpu_seconds=20, wall_seconds=30)
+# Per upload, in a checker process. A file PDFium cannot open within these (a crash, a memory
+# bomb, a parser loop) is refused as a bad file: from the client's side it is one. Wall-clock
+# time is no limit here: see `UploadChecker`.
+CHECK_LIMITS = ResourceLimits(memory_bytes=1024 * 1024 * 1024, cpu_seconds=20, wall_seconds=None)
 
 # Logos and backgrounds are shown at most screen-sized: keep them no larger than this.
 MAX_IMAGE_SIDE = 2400
 
+# A logo has no later worker to judge it, so its re-encoding is waited for longer than a count.
+REENCODE_SECONDS_FACTOR = 6
+
 
 class ConversionInspector:
-    """Opens uploads in a resource-limited worker process (never PDFium in the API process)."""
+    """Checks uploads in the API's checker processes (never PDFium in the API process)."""
 
-    def __init__(self, options: ConversionOptions) -> None:
-        # Opening a file to count pages takes milliseconds; a file that needs more is hostile,
-        # and it runs while an API request waits.
-        self._options = replace(options, limits=INSPECTION_LIMITS)
+    def __init__(
+        self, options: ConversionOptions, processes: int = 2, check_seconds: float = 5.0
+    ) -> None:
+        self._checker = UploadChecker(replace(options, limits=CHECK_LIMITS), processes)
+        self._seconds = check_seconds
 
     def inspect(self, path: Path, max_pages: int) -> DocumentInfo:
         try:
-            info = inspect_document(path, replace(self._options, max_pages=max_pages))
+            kind = document_kind(path)
+            count = self._checker.count_pages(path, kind, self._seconds)
+        except NoVerdict as busy:
+            # Accepted unchecked: its conversion worker opens it anyway and fails it with the
+            # reason if it is bad. Refusing it as invalid would lose a good file for a client.
+            log.warning("upload accepted unchecked; its conversion will judge it", why=str(busy))
+            return DocumentInfo(kind, None)
         except errors.ConversionError as refused:
             raise InvalidFileFormat(refused.reason) from None
-        if info.page_count > max_pages:
-            raise TooManyPages(f"{info.page_count} pages, the limit is {max_pages}")
-        return DocumentInfo(info.extension, info.page_count)
+        if count > max_pages:
+            raise TooManyPages(f"{count} pages, the limit is {max_pages}")
+        return DocumentInfo(kind, count)
 
     def reencode(self, source: Path, target: Path) -> str:
+        seconds = self._seconds * REENCODE_SECONDS_FACTOR
         try:
-            image = reencode_image(source, target, MAX_IMAGE_SIDE, self._options)
+            image_kind(source)
+            image = self._checker.reencode(source, target, MAX_IMAGE_SIDE, seconds)
+        except NoVerdict:
+            raise Maintenance("the server is too busy to check this image; try again") from None
         except errors.ConversionError as refused:
             raise InvalidFileFormat(refused.reason) from None
         return "png" if image.format == "png" else "jpg"
+
+    def checker_pids(self) -> list[int]:
+        """Process ids of the idle checker processes (for operators and tests)."""
+        return self._checker.idle_pids()
+
+    def close(self) -> None:
+        self._checker.close()

@@ -11,6 +11,7 @@ import json
 import resource
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -43,11 +44,14 @@ def main(conn: Connection, job: WorkerJob) -> None:
         while True:
             try:
                 command = json.loads(conn.recv_bytes(MAX_MESSAGE_BYTES))
-            except EOFError:
+            except (EOFError, ConnectionError):
                 return  # the parent is gone: nobody wants the answer
             if command.get("op") == "stop":
                 return
-            conn.send_bytes(json.dumps(handler.answer(command)).encode())
+            try:
+                conn.send_bytes(json.dumps(handler.answer(command)).encode())
+            except ConnectionError:
+                return  # the parent died while this page was drawn (a killed worker)
     finally:
         handler.close()
         conn.close()
@@ -73,17 +77,7 @@ class _Handler:
         self._ways = WayChooser()
 
     def answer(self, command: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return self._dispatch(command)
-        except errors.UnsupportedDocument as error:
-            return {"error": "unsupported", "reason": error.reason}
-        except errors.ConversionError as error:
-            return {"error": "failed", "reason": error.reason}
-        except MemoryError:
-            return {"error": "limit", "reason": errors.OUT_OF_MEMORY}
-        except Exception:
-            traceback.print_exc(file=sys.stderr)  # the worker's stderr is the server's log
-            return {"error": "failed", "reason": errors.RENDERER_CRASHED}
+        return answered(lambda: self._dispatch(command))
 
     def _dispatch(self, command: dict[str, Any]) -> dict[str, Any]:
         op = command.get("op")
@@ -127,6 +121,22 @@ class _Handler:
     def close(self) -> None:
         if self._source is not None:
             self._source.close()
+
+
+def answered(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`work()`'s answer, or the answer for what went wrong: errors about the file are answers
+    too (the parent turns them back into `errors`, see `pool.reported_error`), never a crash."""
+    try:
+        return work()
+    except errors.UnsupportedDocument as error:
+        return {"error": "unsupported", "reason": error.reason}
+    except errors.ConversionError as error:
+        return {"error": "failed", "reason": error.reason}
+    except MemoryError:
+        return {"error": "limit", "reason": errors.OUT_OF_MEMORY}
+    except Exception:
+        traceback.print_exc(file=sys.stderr)  # the worker's stderr is the server's log
+        return {"error": "failed", "reason": errors.RENDERER_CRASHED}
 
 
 def open_source(job: WorkerJob) -> Source:

@@ -19,7 +19,7 @@ from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, flipbooks
 from flipshelf.domain.collections import ConvertStatus
 
-_JOBS = Leased(
+JOBS = Leased(
     flipbooks, flipbooks.c.hash, flipbooks.c.convert_status, ConvertStatus.PROCESSING.value
 )
 
@@ -42,17 +42,20 @@ def _bump_collection(collection_id: int | ColumnElement[Any], now: datetime) -> 
 
 
 def _held(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
-    return _JOBS.held(job.flipbook_hash, job.attempts)
+    return JOBS.held(job.flipbook_hash, job.attempts)
 
 
 class SqlConversions:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def claim(self, flipbook_hash: str, now: datetime, lease: timedelta) -> ClaimedJob | None:
-        """Takes the job if it still needs doing and nobody holds a live lease on it."""
+    def claim(
+        self, flipbook_hash: str, now: datetime, lease: timedelta, owner: str = ""
+    ) -> ClaimedJob | None:
+        """Takes the job for worker `owner` if it still needs doing and nobody holds a live
+        lease on it."""
         with self._db.write() as conn:
-            claimed = conn.execute(_JOBS.claim(flipbook_hash, now, lease)).rowcount
+            claimed = conn.execute(JOBS.claim(flipbook_hash, now, lease, owner)).rowcount
             if not claimed:
                 return None
             row = conn.execute(select(flipbooks).where(flipbooks.c.hash == flipbook_hash)).one()
@@ -95,13 +98,13 @@ class SqlConversions:
     def release(self, job: ClaimedJob, retry_at: datetime) -> None:
         """Gives the job back after a transient failure (see `Leased.release`)."""
         with self._db.write() as conn:
-            conn.execute(_JOBS.release(job.flipbook_hash, job.attempts, retry_at))
+            conn.execute(JOBS.release(job.flipbook_hash, job.attempts, retry_at))
 
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]:
         """PROCESSING flipbooks whose worker is gone or whose job never started (see
         `Leased.lost`); each is marked queued again, so one sweep sends it once."""
         with self._db.write() as conn:
-            return [str(key) for key in _JOBS.lost(conn, now, grace, limit)]
+            return [str(key) for key in JOBS.lost(conn, now, grace, limit)]
 
     def zoomed(self, flipbook_hash: str, now: datetime) -> bool:
         """The zoom pass of a COMPLETE flipbook has added its large images: the collection's

@@ -26,14 +26,30 @@ class Leased:
     status: Column[Any]
     processing: str
 
-    def claim(self, key: object, now: datetime, lease: timedelta) -> Update:
-        """Takes the job if it still needs doing and nobody holds a live lease (rowcount 1)."""
+    def claim(self, key: object, now: datetime, lease: timedelta, owner: str) -> Update:
+        """Takes the job if it still needs doing and nobody holds a live lease (rowcount 1);
+        `owner` names the worker, so its supervisor can free the lease if it dies."""
         columns = self.table.c
         free = or_(columns.lease_until.is_(None), columns.lease_until < now)
         return (
             update(self.table)
             .where(self.key == key, self.status == self.processing, free)
-            .values(lease_until=now + lease, attempts=columns.attempts + 1)
+            .values(lease_until=now + lease, attempts=columns.attempts + 1, lease_owner=owner)
+        )
+
+    def expire_owner(self, owner: str, now: datetime) -> Update:
+        """Ends, as of `now`, every live lease `owner` holds: its worker is known to be dead,
+        so the next sweep re-queues its jobs instead of waiting for the leases to run out."""
+        columns = self.table.c
+        return (
+            update(self.table)
+            .where(
+                self.status == self.processing,
+                columns.lease_owner == owner,
+                columns.lease_until.is_not(None),
+                columns.lease_until >= now,
+            )
+            .values(lease_until=now)
         )
 
     def held(self, key: object, attempts: int) -> tuple[ColumnElement[bool], ...]:

@@ -23,7 +23,7 @@ from flipshelf.db.schema import collections, packages
 from flipshelf.domain.packages import Package, PackageStatus, next_round
 
 _PROCESSING = PackageStatus.PROCESSING.value
-_BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
+BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _package(row: Any) -> Package:
 
 
 def _held(build: ClaimedBuild) -> tuple[ColumnElement[bool], ...]:
-    return _BUILDS.held(build.package_id, build.attempts)
+    return BUILDS.held(build.package_id, build.attempts)
 
 
 class SqlPackages:
@@ -118,10 +118,13 @@ class SqlPackages:
             ).rowcount
         return bool(changed)
 
-    def claim(self, package_id: int, now: datetime, lease: timedelta) -> ClaimedBuild | None:
-        """Takes the build if it still needs doing and nobody holds a live lease on it."""
+    def claim(
+        self, package_id: int, now: datetime, lease: timedelta, owner: str = ""
+    ) -> ClaimedBuild | None:
+        """Takes the build for worker `owner` if it still needs doing and nobody holds a live
+        lease on it."""
         with self._db.write() as conn:
-            claimed = conn.execute(_BUILDS.claim(package_id, now, lease)).rowcount
+            claimed = conn.execute(BUILDS.claim(package_id, now, lease, owner)).rowcount
             if not claimed:
                 return None
             row = conn.execute(
@@ -161,13 +164,13 @@ class SqlPackages:
     def release(self, build: ClaimedBuild, retry_at: datetime) -> None:
         """Gives the build back after a transient failure (see `Leased.release`)."""
         with self._db.write() as conn:
-            conn.execute(_BUILDS.release(build.package_id, build.attempts, retry_at))
+            conn.execute(BUILDS.release(build.package_id, build.attempts, retry_at))
 
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[int]:
         """PROCESSING packages whose builder is gone or whose build never started (see
         `Leased.lost`); each is marked queued again, so one sweep sends it once."""
         with self._db.write() as conn:
-            return [int(key) for key in _BUILDS.lost(conn, now, grace, limit)]
+            return [int(key) for key in BUILDS.lost(conn, now, grace, limit)]
 
     def remove_superseded(self, before: datetime, limit: int = 100) -> list[str]:
         """Deletes the rows of packages whose collection moved to a newer version (or was

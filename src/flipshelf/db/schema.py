@@ -84,6 +84,8 @@ flipbooks = Table(
     Column("attempts", Integer, nullable=False, default=0),
     # The job's lease: a worker holds the conversion until then (renewed as pages complete).
     Column("lease_until", UTCDateTime, nullable=True),
+    # Which worker holds the lease (host:pid), so its supervisor can free it when it dies.
+    Column("lease_owner", String(100), nullable=True),
     # When the conversion was last handed to the queue; the sweep re-queues after a grace time.
     Column("queued_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -145,6 +147,7 @@ packages = Table(
     Column("error", String(255), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     Column("lease_until", UTCDateTime, nullable=True),
+    Column("lease_owner", String(100), nullable=True),
     # When the build was last handed to the queue; the sweep re-queues after a grace time.
     Column("queued_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),

@@ -48,6 +48,8 @@ class ConversionContext:
     attempts: int
     work_dir: Path
     retry_base_seconds: float = 5.0
+    # The worker holding the leases it takes (see `jobs.supervisor.lease_owner`).
+    owner: str = ""
 
 
 def book_prefix(flipbook_hash: str) -> str:
@@ -57,9 +59,14 @@ def book_prefix(flipbook_hash: str) -> str:
 
 def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:
     """Converts one flipbook; answers True when it finished it (so a zoom pass may follow)."""
-    job = ctx.conversions.claim(flipbook_hash, ctx.clock.now(), ctx.lease)
+    job = ctx.conversions.claim(flipbook_hash, ctx.clock.now(), ctx.lease, ctx.owner)
     if job is None:
         log.info("conversion not claimed: done, or held by a live worker", flipbook=flipbook_hash)
+        return False
+    if job.attempts > ctx.attempts:
+        # Every earlier attempt ended with its worker dead (killed, out of memory): this
+        # document would take the next worker down too.
+        _fail(ctx, job, errors.WORKER_DIED)
         return False
     log.info("conversion started", flipbook=flipbook_hash, attempt=job.attempts)
     ctx.work_dir.mkdir(parents=True, exist_ok=True)

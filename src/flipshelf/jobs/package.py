@@ -43,6 +43,8 @@ class PackageContext:
     attempts: int
     work_dir: Path
     retry_base_seconds: float = 5.0
+    # The worker holding the leases it takes (see `jobs.supervisor.lease_owner`).
+    owner: str = ""
 
 
 def package_key(build: ClaimedBuild, name: str) -> str:
@@ -58,7 +60,7 @@ def attempt_prefix(key: str) -> str:
 
 def run_package_build(ctx: PackageContext, package_id: int) -> bool:
     """Builds one package; answers True when this run completed it."""
-    build = ctx.packages.claim(package_id, ctx.clock.now(), ctx.lease)
+    build = ctx.packages.claim(package_id, ctx.clock.now(), ctx.lease, ctx.owner)
     if build is None:
         log.info("package not claimed: done, or held by a live worker", package=package_id)
         return False

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
+from dataclasses import replace
 
 import structlog
 
 from flipshelf.app import build_runtime, conversion_context, package_context
 from flipshelf.jobs.queue import HueyQueue, make_huey
+from flipshelf.jobs.supervisor import lease_owner
 from flipshelf.jobs.worker import JobHandlers, Sweeper
 from flipshelf.settings import Settings
 
@@ -34,8 +37,9 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     queue = HueyQueue(make_huey(settings), handlers.convert, handlers.zoom, handlers.package)
     queue.check_task_names()  # before taking any job: a mismatch would drop every one
     runtime = build_runtime(settings, queue=queue)
-    context = conversion_context(runtime)
-    packages = package_context(runtime)
+    owner = lease_owner(os.getpid())
+    context = replace(conversion_context(runtime), owner=owner)
+    packages = replace(package_context(runtime), owner=owner)
     handlers.bind(context, queue, packages)
     sweeper = Sweeper(context, queue, settings.sweep_interval_seconds, packages)
     sweeper.sweep_once()  # work left by a worker that died while nobody was running

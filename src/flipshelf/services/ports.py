@@ -141,13 +141,17 @@ class FileStore(Protocol):
 @dataclass(frozen=True)
 class DocumentInfo:
     extension: str  # "pdf", "jpg" or "png", from the content
-    page_count: int
+    # None when the check gave no verdict in time: the conversion worker judges the file.
+    page_count: int | None
 
 
 class DocumentInspector(Protocol):
     """Opens an upload to learn its type and page count; refuses with 45 or 35."""
 
     def inspect(self, path: Path, max_pages: int) -> DocumentInfo: ...
+    def close(self) -> None:
+        """Stops whatever processes the inspector keeps (at shutdown)."""
+        ...
 
 
 class ImageProcessor(Protocol):

@@ -1,0 +1,180 @@
+"""Checking uploads while the client waits, in a few long-lived checker processes.
+
+An upload is opened (never in the API process: PDFium is not thread-safe, and a hostile file must
+not take the API down) to confirm its type and count its pages, so a bad file answers 45 or 35 at
+once. Two rules keep that check from hurting good uploads:
+
+- No process per upload. Starting one costs tens of milliseconds on an idle machine and seconds on
+  a busy one (measured: 23 s for one upload while ten were in flight). Checkers are started on
+  demand, at most `processes` of them, reused, and leave by themselves once idle.
+- The clock never refuses a file. A check that does not answer within its deadline (a busy
+  machine, a slow disk) gives `NoVerdict`: the caller accepts the upload and its conversion worker
+  judges the file (FAILED with its reason). Only the file itself can earn a refusal: an answer that
+  it is unreadable, or a checker killed by the file's CPU or memory limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from flipshelf.conversion import errors
+from flipshelf.conversion.checker_process import main
+from flipshelf.conversion.images import ReencodedImage
+from flipshelf.conversion.options import ConversionOptions
+from flipshelf.conversion.pool import death_error, reported_error, worker_context
+from flipshelf.conversion.sniff import DocumentKind
+from flipshelf.conversion.worker import MAX_MESSAGE_BYTES
+
+# A checker leaves after this long without work; the parent stops handing it work a little
+# earlier, so a command never races the checker's own exit.
+IDLE_SECONDS = 120.0
+REUSE_MARGIN_SECONDS = 15.0
+
+
+class NoVerdict(Exception):
+    """No checker answered in time: the file is neither accepted as good nor refused as bad."""
+
+
+@dataclass
+class _Checker:
+    process: BaseProcess
+    conn: Connection
+    last_used: float = field(default_factory=time.monotonic)
+
+    def fresh(self, now: float) -> bool:
+        return (
+            self.process.is_alive() and now - self.last_used < IDLE_SECONDS - REUSE_MARGIN_SECONDS
+        )
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
+
+
+class UploadChecker:
+    """The checker processes of one API process. Thread-safe: requests call it from threads."""
+
+    def __init__(self, options: ConversionOptions, processes: int = 2) -> None:
+        self._options = options
+        self._slots = threading.BoundedSemaphore(max(1, processes))
+        self._lock = threading.Lock()
+        self._idle: list[_Checker] = []
+        self._context = worker_context()
+
+    def count_pages(self, path: Path, kind: DocumentKind, seconds: float) -> int:
+        """Pages of the document at `path`. Raises UnsupportedDocument (or another
+        ConversionError) for a bad file, NoVerdict when no answer came within `seconds`."""
+        answer = self._ask({"op": "count", "path": str(path), "kind": kind}, seconds)
+        return int(answer["count"])
+
+    def reencode(self, src: Path, dst: Path, max_side: int, seconds: float) -> ReencodedImage:
+        """A logo or background re-encoded into `dst` (see `images.reencode`)."""
+        command = {"op": "reencode", "src": str(src), "dst": str(dst), "max_side": max_side}
+        answer = self._ask(command, seconds)["reencoded"]
+        width, height = int(answer["width"]), int(answer["height"])
+        return ReencodedImage("png" if answer["format"] == "png" else "jpeg", width, height)
+
+    def _ask(self, command: dict[str, Any], seconds: float) -> dict[str, Any]:
+        deadline = time.monotonic() + seconds
+        if not self._slots.acquire(timeout=seconds):
+            raise NoVerdict("every checker was busy")
+        try:
+            for _ in range(2):  # once more only if a checker had just left on its own
+                checker = self._take()
+                try:
+                    message = self._exchange(checker, command, deadline)
+                except _LeftIdle:
+                    continue
+                except BaseException:
+                    checker.kill()  # busy on a file nobody waits for, or dead
+                    raise
+                self._give_back(checker)  # a refused file is an answer too: the checker is fine
+                if "error" in message:
+                    raise reported_error(message)
+                return message
+            raise NoVerdict("checkers kept leaving")
+        finally:
+            self._slots.release()
+
+    def _take(self) -> _Checker:
+        now = time.monotonic()
+        with self._lock:
+            while self._idle:
+                checker = self._idle.pop()
+                if checker.fresh(now):
+                    return checker
+                _stop(checker)
+        return self._start()
+
+    def _start(self) -> _Checker:
+        parent_end, child_end = self._context.Pipe(duplex=True)
+        process = self._context.Process(
+            target=main,
+            args=(child_end, self._options, IDLE_SECONDS),
+            name="flipshelf-upload-check",
+            daemon=True,
+        )
+        process.start()
+        child_end.close()  # a dead checker's pipe then reports EOF
+        return _Checker(process, parent_end)
+
+    def _exchange(
+        self, checker: _Checker, command: dict[str, Any], deadline: float
+    ) -> dict[str, Any]:
+        try:
+            checker.conn.send_bytes(json.dumps(command).encode())
+        except OSError:
+            raise _LeftIdle() from None
+        ready = wait(
+            [checker.conn, checker.process.sentinel], max(0.0, deadline - time.monotonic())
+        )
+        if not ready:
+            raise NoVerdict("no answer before the deadline")
+        try:
+            message = json.loads(checker.conn.recv_bytes(MAX_MESSAGE_BYTES))
+        except (EOFError, OSError):
+            checker.process.join(timeout=5)
+            if checker.process.exitcode == 0:
+                raise _LeftIdle() from None
+            raise death_error(checker.process) from None
+        if not isinstance(message, dict):
+            raise errors.ConversionFailed(errors.RENDERER_CRASHED)
+        return message
+
+    def _give_back(self, checker: _Checker) -> None:
+        checker.last_used = time.monotonic()
+        with self._lock:
+            self._idle.append(checker)
+
+    def idle_pids(self) -> list[int]:
+        """Process ids of the checkers waiting for work."""
+        with self._lock:
+            return [checker.process.pid for checker in self._idle if checker.process.pid]
+
+    def close(self) -> None:
+        """Stops the idle checkers (busy ones are killed by the request that waits on them)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for checker in idle:
+            _stop(checker)
+
+
+class _LeftIdle(Exception):
+    """The checker had left on its own (idle) just before it was handed this command."""
+
+
+def _stop(checker: _Checker) -> None:
+    with contextlib.suppress(OSError):  # already gone
+        checker.conn.send_bytes(b'{"op": "stop"}')
+    checker.process.join(timeout=2)
+    checker.kill()
