@@ -36,7 +36,7 @@ from flipshelf.app import build_runtime, package_context  # noqa: E402
 from flipshelf.db.migrate import upgrade  # noqa: E402
 from flipshelf.db.packages import SqlPackages  # noqa: E402
 from flipshelf.domain.collections import ConvertStatus  # noqa: E402
-from flipshelf.jobs.package import run_package_build  # noqa: E402
+from flipshelf.jobs.package_job import run_package_build  # noqa: E402
 from flipshelf.logging import configure  # noqa: E402
 from flipshelf.settings import Settings  # noqa: E402
 from tests.books import write_book  # noqa: E402

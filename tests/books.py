@@ -20,7 +20,7 @@ from flipshelf.conversion.manifest import (
     PageImage,
 )
 from flipshelf.conversion.pages import image_name, text_name
-from flipshelf.jobs.convert import book_prefix
+from flipshelf.domain.layout import book_prefix
 from flipshelf.services.ports import FileStore
 
 SIZES = {"thumb": 200, "normal": 1100, "zoom": 2200}

@@ -27,13 +27,13 @@ from flipshelf.db.quota import SqlQuota
 from flipshelf.db.stats import SqlStats
 from flipshelf.fetch.policy import AllowList, FetchPolicy
 from flipshelf.fetch.port import GuardedFetcher
-from flipshelf.jobs.convert import ConversionContext
-from flipshelf.jobs.package import PackageContext
+from flipshelf.jobs.conversion_job import ConversionContext
+from flipshelf.jobs.package_job import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
-from flipshelf.packaging.links import PackageLinks
 from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.links import SignedLinks
+from flipshelf.security.package_links import PackageLinks
 from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock

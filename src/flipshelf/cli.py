@@ -103,8 +103,8 @@ def worker(
 ) -> None:
     """Run background jobs (conversions). Start any number, on any machine sharing the
     database, the file store and the job queue."""
-    from flipshelf.jobs.runner import exit_with_parent, run_worker
     from flipshelf.jobs.supervisor import EXIT_WITH_PARENT
+    from flipshelf.workers import exit_with_parent, run_worker
 
     if os.environ.get(EXIT_WITH_PARENT) == "1":
         exit_with_parent()

@@ -9,6 +9,7 @@ import pytest
 from flipshelf.app import Runtime
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
+from flipshelf.domain.layout import ImageRole
 from tests.conftest import Api
 from tests.support import new_tenant, seed_collection, signed
 
@@ -272,7 +273,9 @@ def test_delete_logo(api: Api, runtime: Runtime) -> None:
     runtime.ports.files.put_bytes(key, b"png")  # type: ignore[attr-defined]
     logo = runtime.ports.files.local_path(key)
     assert logo is not None and logo.exists()
-    runtime.ports.collections.replace_logo(collection.id, key, runtime.ports.clock.now())
+    runtime.ports.collections.replace_image(
+        collection.id, ImageRole.LOGO, key, runtime.ports.clock.now()
+    )
     assert api.get("collection.getCollection", collectionHash=collection.hash)["data"]["logoUrl"]
     body = api.get("collection.deleteLogo", collectionHash=collection.hash)
     assert body["code"] == 20 and body["data"]["logoUrl"] is None

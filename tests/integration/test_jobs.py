@@ -13,7 +13,8 @@ from flipshelf.conversion.options import ResourceLimits
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.workers import SqlWorkers
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
-from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion, run_zoom
+from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
+from flipshelf.jobs.outcomes import RetryLater
 from flipshelf.jobs.worker import Sweeper
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import FixedClock, RecordingQueue, Tenant

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from flipshelf.app import Runtime, package_context
 from flipshelf.domain.collections import Collection, ConvertStatus
-from flipshelf.jobs.package import PackageContext
+from flipshelf.jobs.package_job import PackageContext
 from tests.books import write_book
 from tests.support import Tenant, seed_collection, signed
 

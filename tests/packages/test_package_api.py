@@ -16,7 +16,7 @@ from flipshelf.app import Runtime, create_app
 from flipshelf.db.packages import SqlPackages
 from flipshelf.domain.collections import ConvertStatus
 from flipshelf.domain.packages import FAILED_RETRY_AFTER
-from flipshelf.jobs.package import PackageContext, run_package_build
+from flipshelf.jobs.package_job import PackageContext, run_package_build
 from tests.packages.conftest import download_html, local, open_zip, seed_with_books
 from tests.support import FixedClock, RecordingQueue, Tenant, seed_collection, signed
 
@@ -166,7 +166,7 @@ def test_tampered_and_foreign_links_answer_403(
 def test_a_link_signed_with_another_server_key_is_refused(
     client: TestClient, tenant: Tenant, runtime: Runtime, packaging: PackageContext
 ) -> None:
-    from flipshelf.packaging.links import PackageLinks
+    from flipshelf.security.package_links import PackageLinks
 
     collection = seed_with_books(runtime, tenant, items=1)
     url = complete_url(client, tenant, runtime, packaging, collection.hash)
@@ -279,7 +279,7 @@ def test_a_failed_build_answers_failed_then_a_later_call_builds_it_again(
     (package_id,) = queued(runtime)
     # A page file is missing: every attempt of the round fails.
     runtime.ports.files.delete(f"flipbooks/{collection.items[0].hash}/book/pages/0003-normal.jpg")
-    from flipshelf.jobs.convert import RetryLater
+    from flipshelf.jobs.outcomes import RetryLater
 
     for _ in range(packaging.attempts):
         try:

@@ -17,8 +17,8 @@ from flipshelf.domain.packages import (
     retry_due,
 )
 from flipshelf.packaging.build import UnsafeEntry, checked_entry, script_json
-from flipshelf.packaging.links import PackageLinks
 from flipshelf.security.links import LinkCheck
+from flipshelf.security.package_links import PackageLinks
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

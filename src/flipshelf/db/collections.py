@@ -23,6 +23,7 @@ from flipshelf.domain.collections import (
     NewFlipbook,
 )
 from flipshelf.domain.errors import BadRequest, CollectionProcessing, LastFlipbook
+from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.listing import ListQuery, OrderBy, OrderMode
 
 
@@ -200,6 +201,9 @@ def _read(collection_hash: str, snapshot: Snapshot) -> Collection | None:
     return _collection(row, map(_flipbook, items))
 
 
+_IMAGE_COLUMNS = {ImageRole.LOGO: "logo_key", ImageRole.BACKGROUND: "background_key"}
+
+
 class SqlCollections:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -247,20 +251,12 @@ class SqlCollections:
         with self._db.write() as conn:
             conn.execute(_bump(collection_id, now, deleted_at=now))
 
-    def replace_logo(
-        self, collection_id: int, key: str | None, now: datetime
+    def replace_image(
+        self, collection_id: int, role: ImageRole, key: str | None, now: datetime
     ) -> tuple[Collection, str | None]:
-        """Sets (or clears) the logo; answers the collection and the key it replaced."""
-        return self._replace_file("logo_key", collection_id, key, now)
-
-    def replace_background(
-        self, collection_id: int, key: str | None, now: datetime
-    ) -> tuple[Collection, str | None]:
-        return self._replace_file("background_key", collection_id, key, now)
-
-    def _replace_file(
-        self, column: str, collection_id: int, key: str | None, now: datetime
-    ) -> tuple[Collection, str | None]:
+        """Sets (or clears) the logo or background; answers the collection and the key it
+        replaced."""
+        column = _IMAGE_COLUMNS[role]
         with self._db.write() as conn:
             old = conn.execute(
                 select(collections.c[column]).where(collections.c.id == collection_id)

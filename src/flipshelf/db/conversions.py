@@ -8,7 +8,6 @@ pattern, shared with package builds, is in db/leases.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,20 +16,11 @@ from sqlalchemy import ColumnElement, Update, select, update
 from flipshelf.db.database import Database
 from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, flipbooks
-from flipshelf.domain.collections import ConvertStatus
+from flipshelf.domain.collections import ClaimedConversion, ConvertStatus
 
 JOBS = Leased(
     flipbooks, flipbooks.c.hash, flipbooks.c.convert_status, ConvertStatus.PROCESSING.value
 )
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    flipbook_hash: str
-    collection_id: int
-    source_key: str
-    extension: str
-    attempts: int
 
 
 def _bump_collection(collection_id: int | ColumnElement[Any], now: datetime) -> Update:
@@ -41,7 +31,7 @@ def _bump_collection(collection_id: int | ColumnElement[Any], now: datetime) -> 
     )
 
 
-def _held(job: ClaimedJob) -> tuple[ColumnElement[bool], ...]:
+def _held(job: ClaimedConversion) -> tuple[ColumnElement[bool], ...]:
     return JOBS.held(job.flipbook_hash, job.attempts)
 
 
@@ -51,7 +41,7 @@ class SqlConversions:
 
     def claim(
         self, flipbook_hash: str, now: datetime, lease: timedelta, owner: str = ""
-    ) -> ClaimedJob | None:
+    ) -> ClaimedConversion | None:
         """Takes the job for worker `owner` if it still needs doing and nobody holds a live
         lease on it."""
         with self._db.write() as conn:
@@ -59,10 +49,17 @@ class SqlConversions:
             if not claimed:
                 return None
             row = conn.execute(select(flipbooks).where(flipbooks.c.hash == flipbook_hash)).one()
-        return ClaimedJob(row.hash, row.collection_id, row.source_key, row.extension, row.attempts)
+        return ClaimedConversion(
+            row.hash, row.collection_id, row.source_key, row.extension, row.attempts
+        )
 
     def progress(
-        self, job: ClaimedJob, now: datetime, lease: timedelta, pages_ready: int, page_count: int
+        self,
+        job: ClaimedConversion,
+        now: datetime,
+        lease: timedelta,
+        pages_ready: int,
+        page_count: int,
     ) -> bool:
         """Records pages ready and renews the lease; False if the job was taken away (another
         claim since: the attempt number is the lease's token)."""
@@ -76,7 +73,7 @@ class SqlConversions:
 
     def finish(
         self,
-        job: ClaimedJob,
+        job: ClaimedConversion,
         now: datetime,
         status: ConvertStatus,
         *,
@@ -95,7 +92,7 @@ class SqlConversions:
             conn.execute(_bump_collection(job.collection_id, now))
         return True
 
-    def release(self, job: ClaimedJob, retry_at: datetime) -> None:
+    def release(self, job: ClaimedConversion, retry_at: datetime) -> None:
         """Gives the job back after a transient failure (see `Leased.release`)."""
         with self._db.write() as conn:
             conn.execute(JOBS.release(job.flipbook_hash, job.attempts, retry_at))

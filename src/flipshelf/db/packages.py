@@ -10,7 +10,6 @@ queue lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,18 +19,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from flipshelf.db.database import Database
 from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, packages
-from flipshelf.domain.packages import Package, PackageStatus, next_round
+from flipshelf.domain.packages import ClaimedBuild, Package, PackageStatus, next_round
 
 _PROCESSING = PackageStatus.PROCESSING.value
 BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
-
-
-@dataclass(frozen=True)
-class ClaimedBuild:
-    package_id: int
-    collection_hash: str
-    version: int
-    attempts: int
 
 
 def _package(row: Any) -> Package:

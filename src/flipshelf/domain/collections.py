@@ -44,6 +44,17 @@ class Flipbook:
 
 
 @dataclass(frozen=True)
+class ClaimedConversion:
+    """A flipbook conversion a worker holds a lease on; `attempts` is the lease's token."""
+
+    flipbook_hash: str
+    collection_id: int
+    source_key: str
+    extension: str
+    attempts: int
+
+
+@dataclass(frozen=True)
 class Collection:
     id: int
     hash: str

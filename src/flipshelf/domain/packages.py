@@ -31,6 +31,16 @@ class PackageStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class ClaimedBuild:
+    """A package build a worker holds a lease on; `attempts` is the lease's token."""
+
+    package_id: int
+    collection_hash: str
+    version: int
+    attempts: int
+
+
+@dataclass(frozen=True)
 class Package:
     id: int
     collection_id: int

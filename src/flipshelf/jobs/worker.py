@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import structlog
 
+from flipshelf.domain.layout import package_attempt_prefix
 from flipshelf.domain.packages import KEEP_SUPERSEDED
-from flipshelf.jobs.convert import ConversionContext, RetryLater, run_conversion, run_zoom
-from flipshelf.jobs.package import PackageContext, attempt_prefix, run_package_build
+from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
+from flipshelf.jobs.outcomes import RetryLater
+from flipshelf.jobs.package_job import PackageContext, run_package_build
 from flipshelf.jobs.queue import HueyQueue
 
 log = structlog.get_logger("flipshelf.worker")
@@ -101,7 +103,7 @@ class Sweeper:
             log.warning("re-queueing a lost package build", package=package_id)
             self._queue.package(package_id)
         for key in packages.packages.remove_superseded(now - KEEP_SUPERSEDED):
-            packages.files.delete_prefix(attempt_prefix(key))
+            packages.files.delete_prefix(package_attempt_prefix(key))
         return lost
 
     def _loop(self) -> None:

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, Protocol
 
 from flipshelf.conversion.manifest import MANIFEST_NAME, TEXT_INDEX_NAME, Manifest
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
+from flipshelf.domain.layout import book_file
 from flipshelf.services.ports import FileStore
 
 COPY_BUFFER = 1024 * 1024
@@ -100,10 +101,6 @@ class OfflinePlayer(Protocol):
     def index_html(self, collection: Collection, config: dict[str, Any], scripts: list[str]) -> str:
         """The page: loads player/..., then the data scripts, from paths relative to it."""
         ...
-
-
-def book_key(flipbook_hash: str, name: str) -> str:
-    return f"flipbooks/{flipbook_hash}/book/{name}"
 
 
 def checked_entry(name: str) -> str:
@@ -208,11 +205,11 @@ def _page_texts(writer: PackageWriter, book: OfflineBook) -> list[str]:
     """The text of every page, page 1 first: the search index when the converter wrote one."""
     manifest, flipbook_hash = book.manifest, book.flipbook.hash
     if manifest.text_index == TEXT_INDEX_NAME:
-        texts = json.loads(writer.read_text(book_key(flipbook_hash, TEXT_INDEX_NAME)))
+        texts = json.loads(writer.read_text(book_file(flipbook_hash, TEXT_INDEX_NAME)))
         if isinstance(texts, list) and len(texts) == manifest.page_count:
             return [str(text) for text in texts]
     return [
-        writer.read_text(book_key(flipbook_hash, page.text)) if page.text else ""
+        writer.read_text(book_file(flipbook_hash, page.text)) if page.text else ""
         for page in manifest.pages
     ]
 
@@ -231,7 +228,7 @@ def write_package(
     for book in books:
         for size, name in _book_files(book.manifest):
             if size != "text":
-                writer.add_stored(book.base + name, book_key(book.flipbook.hash, name))
+                writer.add_stored(book.base + name, book_file(book.flipbook.hash, name))
         data = {
             "base": book.base,
             "manifest": book.manifest.to_json(),
@@ -259,7 +256,7 @@ def write_package(
 
 def manifest_reader(files: FileStore) -> Callable[[str], Manifest]:
     def read(flipbook_hash: str) -> Manifest:
-        key = book_key(flipbook_hash, MANIFEST_NAME)
+        key = book_file(flipbook_hash, MANIFEST_NAME)
         local = files.local_path(key)
         with local.open("rb") if local is not None else files.open_read(key) as data:
             return Manifest.from_json(json.loads(data.read()))

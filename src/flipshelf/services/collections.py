@@ -6,6 +6,7 @@ from flipshelf.domain.accounts import Account
 from flipshelf.domain.collections import Collection, CollectionChanges
 from flipshelf.domain.errors import Forbidden, InvalidCollectionHash
 from flipshelf.domain.hashes import is_collection_hash
+from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.listing import ListQuery
 from flipshelf.services.ports import Ports
 
@@ -42,7 +43,8 @@ def search(ports: Ports, account: Account, query: ListQuery) -> tuple[int, list[
 
 def delete_logo(ports: Ports, account: Account, collection_hash: str) -> Collection:
     collection = find_owned(ports, account, collection_hash)
-    updated, old_key = ports.collections.replace_logo(collection.id, None, ports.clock.now())
+    now = ports.clock.now()
+    updated, old_key = ports.collections.replace_image(collection.id, ImageRole.LOGO, None, now)
     if old_key:
         # The row no longer points at the file, so a failed delete only leaves an orphan.
         ports.files.delete(old_key)

@@ -13,18 +13,21 @@ from typing import BinaryIO, Protocol
 
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.collections import (
+    ClaimedConversion,
     Collection,
     CollectionChanges,
+    ConvertStatus,
     Flipbook,
     NewCollection,
     NewFlipbook,
 )
 from flipshelf.domain.events import SessionKey, Tally
+from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.listing import ListQuery
-from flipshelf.domain.packages import Package
+from flipshelf.domain.packages import ClaimedBuild, Package
 from flipshelf.domain.stats import DateRange, Totals
-from flipshelf.packaging.links import PackageLinks
 from flipshelf.security.links import SignedLinks
+from flipshelf.security.package_links import PackageLinks
 
 
 class Clock(Protocol):
@@ -57,11 +60,8 @@ class Collections(Protocol):
         self, collection_id: int, changes: CollectionChanges, now: datetime
     ) -> Collection: ...
     def mark_deleted(self, collection_id: int, now: datetime) -> None: ...
-    def replace_logo(
-        self, collection_id: int, key: str | None, now: datetime
-    ) -> tuple[Collection, str | None]: ...
-    def replace_background(
-        self, collection_id: int, key: str | None, now: datetime
+    def replace_image(
+        self, collection_id: int, role: ImageRole, key: str | None, now: datetime
     ) -> tuple[Collection, str | None]: ...
     def delete_flipbook(
         self, collection_id: int, flipbook_hash: str, now: datetime
@@ -77,6 +77,51 @@ class Packages(Protocol):
     def ensure(self, collection_id: int, version: int, now: datetime) -> tuple[Package, bool]: ...
     def rearm(self, package: Package, now: datetime) -> bool: ...
     def get(self, package_id: int) -> Package | None: ...
+
+
+class ConversionJobs(Protocol):
+    """The worker's side of conversions: the flipbook row is the truth, claimed under a lease
+    whose token is `attempts` (db/conversions.py)."""
+
+    def claim(
+        self, flipbook_hash: str, now: datetime, lease: timedelta, owner: str = ""
+    ) -> ClaimedConversion | None: ...
+    def progress(
+        self,
+        job: ClaimedConversion,
+        now: datetime,
+        lease: timedelta,
+        pages_ready: int,
+        page_count: int,
+    ) -> bool: ...
+    def finish(
+        self,
+        job: ClaimedConversion,
+        now: datetime,
+        status: ConvertStatus,
+        *,
+        page_count: int | None = None,
+        error: str | None = None,
+    ) -> bool: ...
+    def release(self, job: ClaimedConversion, retry_at: datetime) -> None: ...
+    def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]: ...
+    def zoomed(self, flipbook_hash: str, now: datetime) -> bool: ...
+    def source_key(self, flipbook_hash: str) -> str | None: ...
+
+
+class PackageBuilds(Protocol):
+    """The worker's side of offline packages: the package row is the truth, claimed under a
+    lease whose token is `attempts` (db/packages.py)."""
+
+    def claim(
+        self, package_id: int, now: datetime, lease: timedelta, owner: str = ""
+    ) -> ClaimedBuild | None: ...
+    def renew(self, build: ClaimedBuild, now: datetime, lease: timedelta) -> bool: ...
+    def complete(self, build: ClaimedBuild, now: datetime, key: str, size: int) -> bool: ...
+    def fail(self, build: ClaimedBuild, now: datetime, error: str) -> bool: ...
+    def release(self, build: ClaimedBuild, retry_at: datetime) -> None: ...
+    def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[int]: ...
+    def remove_superseded(self, before: datetime, limit: int = 100) -> list[str]: ...
 
 
 class Stats(Protocol):

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import structlog
 
+from flipshelf.domain import layout
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.collections import Collection, CollectionStatus, NewCollection, NewFlipbook
 from flipshelf.domain.errors import UploadQuotaExceeded
 from flipshelf.domain.hashes import new_collection_hash, new_flipbook_hash
+from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.quota import month_key
 from flipshelf.services.collections import find_owned
 from flipshelf.services.ports import DocumentInfo, Ports
@@ -42,10 +44,6 @@ class CollectionFields:
     rtl: bool = False
 
 
-def source_key(flipbook_hash: str, extension: str) -> str:
-    return f"flipbooks/{flipbook_hash}/source.{extension}"
-
-
 def _refuse_if_quota_used(ports: Ports, account: Account, limits: UploadLimits) -> str:
     month = month_key(ports.clock.now())
     if ports.quota.used(account.id, month) >= limits.uploads_per_month:
@@ -62,7 +60,7 @@ def _store_document(
     if not ports.quota.charge(account.id, month, limits.uploads_per_month):
         raise UploadQuotaExceeded("monthly uploads used up")
     flipbook_hash = new_flipbook_hash()
-    key = source_key(flipbook_hash, info.extension)
+    key = layout.source_key(flipbook_hash, info.extension)
     try:
         ports.files.adopt_file(key, staged)
         collection = record(flipbook_hash, key, info)
@@ -121,32 +119,21 @@ def add_flipbook(
     return _store_document(ports, account, staged, limits, record)
 
 
-def _replace_image(
-    ports: Ports, account: Account, collection_hash: str, staged: Path, role: str
+def replace_image(
+    ports: Ports, account: Account, collection_hash: str, staged: Path, role: ImageRole
 ) -> Collection:
+    """A new logo or background for a collection: re-encoded, stored under a fresh key, the old
+    file deleted once the collection points at the new one."""
     collection = find_owned(ports, account, collection_hash)
     encoded = staged.with_name(staged.name + ".encoded")
     try:
         extension = ports.images.reencode(staged, encoded)
         # A fresh key per upload: readers' caches and old packages never see a changed file.
-        key = f"collections/{collection.hash}/{role}-{new_flipbook_hash()[:12]}.{extension}"
+        key = layout.image_key(collection.hash, role, new_flipbook_hash()[:12], extension)
         ports.files.adopt_file(key, encoded)
     finally:
         encoded.unlink(missing_ok=True)
-    replace = (
-        ports.collections.replace_logo if role == "logo" else ports.collections.replace_background
-    )
-    updated, old_key = replace(collection.id, key, ports.clock.now())
+    updated, old_key = ports.collections.replace_image(collection.id, role, key, ports.clock.now())
     if old_key:
         ports.files.delete(old_key)
     return updated
-
-
-def set_logo(ports: Ports, account: Account, collection_hash: str, staged: Path) -> Collection:
-    return _replace_image(ports, account, collection_hash, staged, "logo")
-
-
-def set_background(
-    ports: Ports, account: Account, collection_hash: str, staged: Path
-) -> Collection:
-    return _replace_image(ports, account, collection_hash, staged, "background")

@@ -19,8 +19,8 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
-from flipshelf.packaging.links import ROUTE_PREFIX
 from flipshelf.security.links import LinkCheck
+from flipshelf.security.package_links import ROUTE_PREFIX
 from flipshelf.services.packages import package_download
 from flipshelf.services.ports import Ports
 

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from flipshelf.conversion.options import THUMB
 from flipshelf.conversion.pages import image_name
+from flipshelf.domain import layout
 from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
 from flipshelf.domain.packages import download_name
@@ -76,7 +77,7 @@ def book_file(ports: Ports) -> Handler:
         cache = "no-cache" if name == "manifest.json" else IMMUTABLE
         if collection.status is CollectionStatus.PRIVATE:
             cache = "private, no-cache" if name == "manifest.json" else PRIVATE_CACHE
-        return _serve(ports, f"flipbooks/{flipbook_hash}/book/{name}", cache)
+        return _serve(ports, layout.book_file(flipbook_hash, name), cache)
 
     return handler
 
@@ -93,7 +94,7 @@ def source_file(ports: Ports) -> Handler:
         item = collection.item(flipbook_hash) if collection is not None else None
         if collection is None or item is None or _locked(ports, request, collection):
             return _not_found()
-        key = f"flipbooks/{flipbook_hash}/source.{item.extension}"
+        key = layout.source_key(flipbook_hash, item.extension)
         path = ports.files.local_path(key)
         if path is None:
             return _serve(ports, key, "private, no-cache")
@@ -129,7 +130,7 @@ def _thumbnail_key(collection: Collection) -> str | None:
     ready = next((item for item in collection.items if item.pages_ready > 0), None)
     if ready is None:
         return None
-    return f"flipbooks/{ready.hash}/book/{image_name(1, ready.page_count or 1, THUMB)}"
+    return layout.book_file(ready.hash, image_name(1, ready.page_count or 1, THUMB))
 
 
 def web_routes(ports: Ports) -> list[BaseRoute]:

@@ -29,6 +29,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from flipshelf.domain import layout
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
 from flipshelf.domain.hashes import is_collection_hash
 from flipshelf.security.links import LinkCheck, SignedLinks
@@ -70,7 +71,7 @@ def content_security_policy(file_origin: str | None = None) -> str:
 def file_origin(files: FileStore) -> str | None:
     """The origin an object store's signed URLs point at (signing is local: no request)."""
     try:
-        url = files.signed_url("flipbooks/origin-probe/manifest.json", timedelta(minutes=1))
+        url = files.signed_url(layout.ORIGIN_PROBE, timedelta(minutes=1))
     except Exception:  # no credentials yet: files then fail to load, and the log says why
         return None
     if not url:

@@ -19,7 +19,7 @@ from flipshelf.conversion.options import ConversionOptions
 from flipshelf.conversion.port import ConversionInspector
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from flipshelf.domain.errors import InvalidFileFormat
-from flipshelf.jobs.convert import run_conversion
+from flipshelf.jobs.conversion_job import run_conversion
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import Tenant
 

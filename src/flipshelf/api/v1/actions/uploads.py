@@ -27,6 +27,7 @@ from flipshelf.domain.collections import (
     parse_title,
 )
 from flipshelf.domain.errors import BadRequest, MissingParameter
+from flipshelf.domain.layout import ImageRole
 from flipshelf.services import collections, uploads
 
 MAX_URL_LENGTH = 2048
@@ -130,15 +131,14 @@ async def add_flipbook(call: Call) -> Data:
     return collection_view(updated, call.urls)
 
 
-async def _image(call: Call, role: str) -> Data:
+async def _image(call: Call, role: ImageRole) -> Data:
     collection_hash = call.required("collectionHash")
     url = _file_url(call)
     await run_in_threadpool(collections.find_owned, call.ports, call.account, collection_hash)
     staged = await _staged(call, url)
-    use_case = uploads.set_logo if role == "logo" else uploads.set_background
     try:
         updated = await run_in_threadpool(
-            use_case, call.ports, call.account, collection_hash, staged.path
+            uploads.replace_image, call.ports, call.account, collection_hash, staged.path, role
         )
     finally:
         staged.discard()
@@ -146,8 +146,8 @@ async def _image(call: Call, role: str) -> Data:
 
 
 async def set_logo(call: Call) -> Data:
-    return await _image(call, "logo")
+    return await _image(call, ImageRole.LOGO)
 
 
 async def set_background(call: Call) -> Data:
-    return await _image(call, "background")
+    return await _image(call, ImageRole.BACKGROUND)

@@ -1,4 +1,5 @@
-"""The conversion job: claim the flipbook, render it, publish pages as they are ready, finish.
+"""The conversion job (a worker's use case): claim the flipbook, convert it (`conversion`), upload
+its pages as they are ready, finish.
 
 Safe to run twice: a claim is a conditional UPDATE, so a duplicate delivery (or a sweep's resend)
 of a job that is running or done does nothing. Files are written under names that depend only on
@@ -19,28 +20,17 @@ from flipshelf.conversion import errors
 from flipshelf.conversion.convert import convert_document, render_zoom
 from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, read_manifest
 from flipshelf.conversion.options import ConversionOptions
-from flipshelf.db.conversions import ClaimedJob, SqlConversions
-from flipshelf.domain.collections import ConvertStatus
-from flipshelf.services.ports import Clock, FileStore
+from flipshelf.domain import layout
+from flipshelf.domain.collections import ClaimedConversion, ConvertStatus
+from flipshelf.jobs.outcomes import Abandoned, RetryLater
+from flipshelf.services.ports import Clock, ConversionJobs, FileStore
 
 log = structlog.get_logger("flipshelf.jobs")
 
 
-class Abandoned(Exception):
-    """The job lost its lease (another worker took over): stop without touching the row."""
-
-
-class RetryLater(Exception):
-    """A transient failure: the runner schedules the job again after `delay` seconds."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__(f"retry in {delay:.0f} s")
-        self.delay = delay
-
-
 @dataclass(frozen=True)
 class ConversionContext:
-    conversions: SqlConversions
+    conversions: ConversionJobs
     files: FileStore
     clock: Clock
     options: ConversionOptions
@@ -50,11 +40,6 @@ class ConversionContext:
     retry_base_seconds: float = 5.0
     # The worker holding the leases it takes (see `jobs.supervisor.lease_owner`).
     owner: str = ""
-
-
-def book_prefix(flipbook_hash: str) -> str:
-    """Where a flipbook's pages and manifest live in the store."""
-    return f"flipbooks/{flipbook_hash}/book"
 
 
 def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:
@@ -88,12 +73,12 @@ def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:
     return finished
 
 
-def _fail(ctx: ConversionContext, job: ClaimedJob, reason: str) -> None:
+def _fail(ctx: ConversionContext, job: ClaimedConversion, reason: str) -> None:
     ctx.conversions.finish(job, ctx.clock.now(), ConvertStatus.FAILED, error=reason)
     log.info("conversion failed", flipbook=job.flipbook_hash, reason=reason)
 
 
-def _transient(ctx: ConversionContext, job: ClaimedJob, failure: Exception) -> bool:
+def _transient(ctx: ConversionContext, job: ClaimedConversion, failure: Exception) -> bool:
     reason = failure.reason if isinstance(failure, errors.ConversionError) else "conversion error"
     if job.attempts >= ctx.attempts:
         log.error("conversion failed for good", flipbook=job.flipbook_hash, exc_info=failure)
@@ -107,7 +92,7 @@ def _transient(ctx: ConversionContext, job: ClaimedJob, failure: Exception) -> b
     raise RetryLater(delay) from failure
 
 
-def _fetch_source(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Path:
+def _fetch_source(ctx: ConversionContext, job: ClaimedConversion, scratch: Path) -> Path:
     local = ctx.files.local_path(job.source_key)
     if local is not None:
         return local
@@ -116,14 +101,13 @@ def _fetch_source(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Pat
     return target
 
 
-def _convert(ctx: ConversionContext, job: ClaimedJob, scratch: Path) -> Manifest:
+def _convert(ctx: ConversionContext, job: ClaimedConversion, scratch: Path) -> Manifest:
     source = _fetch_source(ctx, job, scratch)
-    prefix = book_prefix(job.flipbook_hash)
-    direct = ctx.files.local_path(prefix)
+    direct = ctx.files.local_path(layout.book_prefix(job.flipbook_hash))
     out_dir = direct if direct is not None else scratch / "book"
     if direct is not None and direct.exists():
         shutil.rmtree(direct)  # a rerun starts clean: no page of an earlier attempt survives
-    publisher = _Publisher(ctx.files, prefix, out_dir, remote=direct is None)
+    publisher = BookUploader(ctx.files, job.flipbook_hash, out_dir, remote=direct is None)
 
     def on_progress(pages_ready: int, page_count: int) -> None:
         publisher.publish()
@@ -140,36 +124,44 @@ def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> Non
     """The later pass: zoom-size images. Needs no lease: it only adds files and rewrites the
     manifest, and a lost run is harmless (the player falls back to the normal size). At the end
     the collection's version moves on, for offline packages to include the new images."""
-    prefix = book_prefix(flipbook_hash)
-    direct = ctx.files.local_path(prefix)
+    direct = ctx.files.local_path(layout.book_prefix(flipbook_hash))
     with tempfile.TemporaryDirectory(dir=ctx.work_dir, prefix="zoom-") as scratch:
         work = Path(scratch)
-        out_dir = direct if direct is not None else _download_book(ctx, prefix, work / "book")
+        out_dir = direct if direct is not None else _download_book(ctx, flipbook_hash, work)
         local = ctx.files.local_path(source_key)
         if local is None:
             local = work / "source"
             ctx.files.get_file(source_key, local)
-        publisher = _Publisher(ctx.files, prefix, out_dir, remote=direct is None, zoom=True)
+        publisher = BookUploader(
+            ctx.files, flipbook_hash, out_dir, remote=direct is None, zoom=True
+        )
         render_zoom(local, out_dir, ctx.options, lambda _ready, _count: publisher.publish())
         publisher.publish()
     ctx.conversions.zoomed(flipbook_hash, ctx.clock.now())
 
 
-def _download_book(ctx: ConversionContext, prefix: str, out_dir: Path) -> Path:
+def _download_book(ctx: ConversionContext, flipbook_hash: str, work: Path) -> Path:
+    out_dir = work / "book"
     out_dir.mkdir(parents=True)
-    ctx.files.get_file(f"{prefix}/{MANIFEST_NAME}", out_dir / MANIFEST_NAME)
+    ctx.files.get_file(layout.book_file(flipbook_hash, MANIFEST_NAME), out_dir / MANIFEST_NAME)
     return out_dir
 
 
-class _Publisher:
-    """Copies finished pages to a remote store, the manifest last, so a reader who sees a page
-    in the manifest can always load its files. A local store needs nothing: the converter wrote
-    straight into it."""
+class BookUploader:
+    """Copies a book's finished pages to a remote store, the manifest last, so a reader who sees
+    a page in the manifest can always load its files. A local store needs nothing: the converter
+    wrote straight into it."""
 
     def __init__(
-        self, files: FileStore, prefix: str, out_dir: Path, *, remote: bool, zoom: bool = False
+        self,
+        files: FileStore,
+        flipbook_hash: str,
+        out_dir: Path,
+        *,
+        remote: bool,
+        zoom: bool = False,
     ) -> None:
-        self._files, self._prefix, self._out = files, prefix, out_dir
+        self._files, self._flipbook, self._out = files, flipbook_hash, out_dir
         self._remote, self._zoom = remote, zoom
         self._sent: set[str] = set()
 
@@ -179,9 +171,10 @@ class _Publisher:
         manifest = read_manifest(self._out)
         for name in _ready_files(manifest, self._zoom):
             if name not in self._sent:
-                self._files.put_file(f"{self._prefix}/{name}", self._out / name)
+                self._files.put_file(layout.book_file(self._flipbook, name), self._out / name)
                 self._sent.add(name)
-        self._files.put_file(f"{self._prefix}/{MANIFEST_NAME}", self._out / MANIFEST_NAME)
+        manifest_key = layout.book_file(self._flipbook, MANIFEST_NAME)
+        self._files.put_file(manifest_key, self._out / MANIFEST_NAME)
 
 
 def _ready_files(manifest: Manifest, zoom: bool) -> list[str]:

@@ -1,4 +1,5 @@
-"""Running a worker process: the Huey consumer plus the sweep, until told to stop."""
+"""Running a worker process (the composition root of `flipshelf worker`): the Huey consumer plus
+the sweep, until told to stop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The package build job: claim the package, write its zip to a temp file, store it, finish.
+"""The package build job (a worker's use case): claim the package, write its zip to a temp file,
+store it, finish.
 
 Safe to run twice: a claim is a conditional UPDATE, so a duplicate delivery (or a sweep's resend)
 of a build that is running or done does nothing; the outcome lands only while this build's lease
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import structlog
 
-from flipshelf.db.packages import ClaimedBuild, SqlPackages
+from flipshelf.domain import layout
 from flipshelf.domain.collections import Collection
-from flipshelf.domain.packages import download_name, last_of_round
-from flipshelf.jobs.convert import Abandoned, RetryLater
+from flipshelf.domain.packages import ClaimedBuild, download_name, last_of_round
+from flipshelf.jobs.outcomes import Abandoned, RetryLater
 from flipshelf.packaging.build import (
     OfflinePlayer,
     PackageWriter,
@@ -27,14 +28,14 @@ from flipshelf.packaging.build import (
     offline_books,
     write_package,
 )
-from flipshelf.services.ports import Clock, Collections, FileStore
+from flipshelf.services.ports import Clock, Collections, FileStore, PackageBuilds
 
 log = structlog.get_logger("flipshelf.jobs")
 
 
 @dataclass(frozen=True)
 class PackageContext:
-    packages: SqlPackages
+    packages: PackageBuilds
     collections: Collections
     files: FileStore
     clock: Clock
@@ -45,17 +46,6 @@ class PackageContext:
     retry_base_seconds: float = 5.0
     # The worker holding the leases it takes (see `jobs.supervisor.lease_owner`).
     owner: str = ""
-
-
-def package_key(build: ClaimedBuild, name: str) -> str:
-    """Where a build's zip is stored: one key per attempt, never reused, ending in the name the
-    download is saved under."""
-    return f"packages/{build.collection_hash}/{build.package_id}-{build.attempts}/{name}"
-
-
-def attempt_prefix(key: str) -> str:
-    """The folder of one attempt's zip: deleting it leaves no empty folder behind."""
-    return key.rsplit("/", 1)[0]
 
 
 def run_package_build(ctx: PackageContext, package_id: int) -> bool:
@@ -85,7 +75,8 @@ def run_package_build(ctx: PackageContext, package_id: int) -> bool:
     finally:
         temp.unlink(missing_ok=True)
     if not ctx.packages.complete(build, ctx.clock.now(), key, size):
-        ctx.files.delete_prefix(attempt_prefix(key))  # taken over: the other build stores its own
+        # Taken over: the other build stores its own.
+        ctx.files.delete_prefix(layout.package_attempt_prefix(key))
         return False
     log.info("package complete", package=package_id, bytes=size)
     return True
@@ -107,7 +98,7 @@ def _build_and_store(
         size = out.tell()
     renewal.renew()  # the store step may take a while on a remote store
     name = download_name(collection.title, collection.hash)
-    key = package_key(build, name)
+    key = layout.package_key(build.collection_hash, build.package_id, build.attempts, name)
     ctx.files.adopt_file(key, temp, create_only=True, attachment=name)
     return key, size
 
