@@ -28,7 +28,7 @@ import pytest
 
 from flipshelf.api.v1.signature import sign
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 V1_CALL = ROOT / "scripts" / "v1-call.sh"
 START_TIMEOUT = 60.0
 LISTENING = re.compile(r"listening on (http://\S+)")
