@@ -20,7 +20,7 @@ from flipshelf.conversion.manifest import (
     PageImage,
 )
 from flipshelf.conversion.pages import image_name, text_name
-from flipshelf.domain.layout import book_prefix
+from flipshelf.domain.layout import book_file
 from flipshelf.services.ports import FileStore
 
 SIZES = {"thumb": 200, "normal": 1100, "zoom": 2200}
@@ -54,7 +54,6 @@ def write_book(
     """Stores a COMPLETE flipbook's files under the flipbook's prefix; answers its manifest.
     `realistic`: page images of real-page size (for benchmarks), else tiny ones."""
     texts = texts or [page_text(n) for n in range(1, pages + 1)]
-    prefix = book_prefix(flipbook_hash)
     cache: dict[str, bytes] = {}
     entries = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -63,7 +62,7 @@ def write_book(
         def put(name: str, data: bytes) -> None:
             path = work / "f"
             path.write_bytes(data)
-            files.put_file(f"{prefix}/{name}", path)
+            files.put_file(book_file(flipbook_hash, name), path)
 
         for number in range(1, pages + 1):
             images = {}

@@ -80,6 +80,7 @@ def render_zoom(
     if not manifest.complete:
         raise ValueError("the flipbook's pages are not all converted yet")
     kind = document_kind(source)
+    _prepare(out_dir)  # an object store's book arrives here as its manifest alone
     publisher = _ZoomPublisher(out_dir, manifest, options, on_progress)
     with WorkerPool(WorkerJob(source, kind, out_dir, options)) as pool:
         _start_more(pool, options.workers, manifest.page_count)

@@ -135,17 +135,30 @@ def zoom_page(source: Source, index: int, out_dir: Path, options: ConversionOpti
     """Write the zoom image of one page (the slow size, done in a later pass).
 
     Grayscale when the page's normal image is (the normal pass decided it from the thumbnail).
+    Where the normal image is not on this disk (an object store: only the manifest was fetched),
+    the zoom image decides for itself, by the same rule.
     """
     width, height = source.page_size(index)
     normal = out_dir / image_name(index + 1, source.page_count, options.normal)
-    with Image.open(normal) as written:
-        grayscale = written.mode == "L"
+    grayscale = _written_in_gray(normal)
     view = source.load_page(index)
     try:
-        image = view.render(_fit(source, width, height, options.zoom, options), grayscale)
+        size = _fit(source, width, height, options.zoom, options)
+        image = view.render(size, bool(grayscale))
+        if grayscale is None and is_grayscale(image):
+            image = _gray(image)
         return _save(image, out_dir, index + 1, source.page_count, options.zoom)
     finally:
         view.close()
+
+
+def _written_in_gray(path: Path) -> bool | None:
+    """Whether an image written earlier is grayscale; None when it is not here."""
+    try:
+        with Image.open(path) as written:
+            return written.mode == "L"
+    except FileNotFoundError:
+        return None
 
 
 def _fit(
