@@ -10,9 +10,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from flipshelf.app import Runtime
+from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.collections import CollectionStatus
 from flipshelf.domain.links import DEFAULT_LINK_SECONDS
-from flipshelf.security.links import LinkCheck, SignedLinks
+from flipshelf.security.links import SignedLinks
 from tests.conftest import Api
 from tests.support import FixedClock, new_tenant, seed_collection
 

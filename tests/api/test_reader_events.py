@@ -19,10 +19,11 @@ from starlette.testclient import TestClient
 from flipshelf.app import Runtime
 from flipshelf.db.schema import page_stats_days, reader_sessions, stats_days
 from flipshelf.domain import events as event_rules
+from flipshelf.domain.access import ReaderLink
 from flipshelf.domain.collections import Collection, CollectionChanges, CollectionStatus
 from flipshelf.domain.events import MAX_BODY_BYTES, parse_event
 from flipshelf.domain.stats import DateRange, Totals
-from flipshelf.services.events import SignedQuery, record_event
+from flipshelf.services.events import record_event
 from flipshelf.web.events import EventLimits, EventThrottle, events_endpoint
 from tests.support import FixedClock, Tenant, seed_collection
 
@@ -323,9 +324,9 @@ def _at_once(count: int, work: Any) -> None:
 def test_the_same_event_sent_at_once_counts_once(runtime: Runtime, book: Collection) -> None:
     for kind in ("impression", "view", "download"):
         parsed = parse_event(event(book, kind).encode())
-        _at_once(12, lambda p=parsed: record_event(runtime.ports, p, SignedQuery()))
+        _at_once(12, lambda p=parsed: record_event(runtime.ports, p, ReaderLink()))
     page = parse_event(event(book, "page", page=3, seconds=0).encode())
-    _at_once(12, lambda: record_event(runtime.ports, page, SignedQuery()))
+    _at_once(12, lambda: record_event(runtime.ports, page, ReaderLink()))
     found = totals(runtime, book)
     assert (found.impressions, found.views, found.downloads) == (1, 1, 1)
     assert [(p.page, p.views) for p in found.pages] == [(3, 1)]
@@ -333,7 +334,7 @@ def test_the_same_event_sent_at_once_counts_once(runtime: Runtime, book: Collect
 
 def test_time_sent_at_once_adds_up_exactly_to_the_cap(runtime: Runtime, book: Collection) -> None:
     page = parse_event(event(book, "page", page=2, seconds=500).encode())
-    _at_once(10, lambda: record_event(runtime.ports, page, SignedQuery()))  # 5,000 s sent
+    _at_once(10, lambda: record_event(runtime.ports, page, ReaderLink()))  # 5,000 s sent
     found = totals(runtime, book)
     assert [(p.page, p.views, p.time_spent) for p in found.pages] == [(2, 1, 3600)]
     assert found.time_spent == 3600

@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
-from flipshelf.security.links import LinkCheck, SignedLinks
+from flipshelf.domain.access import LinkCheck
+from flipshelf.security.links import SignedLinks
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KEY = b"k" * 32

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.packages import (
     FAILED_RETRY_AFTER,
     Package,
@@ -17,7 +18,6 @@ from flipshelf.domain.packages import (
     retry_due,
 )
 from flipshelf.packaging.build import UnsafeEntry, checked_entry, script_json
-from flipshelf.security.links import LinkCheck
 from flipshelf.security.package_links import PackageLinks
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -6,14 +6,9 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
-
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus, Flipbook
-from flipshelf.security.links import LinkCheck
 from flipshelf.web.widget import (
-    Access,
     Opening,
-    access,
     config_json,
     content_security_policy,
     is_rtl,
@@ -62,29 +57,6 @@ def collection(
 
 
 OPEN = Opening(start_book=1, start_page=1, rtl=False, signed_query="")
-
-
-@pytest.mark.parametrize(
-    ("status", "link", "expected"),
-    [
-        (CollectionStatus.PUBLISHED, LinkCheck.INVALID, Access.OPEN),
-        (CollectionStatus.UNLISTED, LinkCheck.INVALID, Access.OPEN),
-        (CollectionStatus.EDITABLE, LinkCheck.VALID, Access.NOT_FOUND),
-        (CollectionStatus.PRIVATE, LinkCheck.VALID, Access.OPEN),
-        (CollectionStatus.PRIVATE, LinkCheck.EXPIRED, Access.EXPIRED),
-        (CollectionStatus.PRIVATE, LinkCheck.INVALID, Access.FORBIDDEN),
-    ],
-)
-def test_who_may_open_the_player(
-    status: CollectionStatus, link: LinkCheck, expected: Access
-) -> None:
-    assert access(collection(status), link) is expected
-
-
-def test_deleted_and_missing_collections_are_not_found() -> None:
-    assert access(None, LinkCheck.VALID) is Access.NOT_FOUND
-    gone = collection(CollectionStatus.PRIVATE, deleted_at=NOW)
-    assert access(gone, LinkCheck.VALID) is Access.NOT_FOUND
 
 
 def test_start_book_counts_the_collection_items_and_skips_failed_ones() -> None:

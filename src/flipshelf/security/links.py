@@ -9,16 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from urllib.parse import urlencode
 
+from flipshelf.domain.access import LinkCheck
 from flipshelf.security.secret_box import LinkSigner
-
-
-class LinkCheck(Enum):
-    VALID = "valid"
-    EXPIRED = "expired"
-    INVALID = "invalid"
 
 
 @dataclass(frozen=True)

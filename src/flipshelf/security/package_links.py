@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.packages import Package
-from flipshelf.security.links import LinkCheck, SignedLinks
+from flipshelf.security.links import SignedLinks
 
 PURPOSE = "package"
 ROUTE_PREFIX = "/packages"

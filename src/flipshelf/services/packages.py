@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import CollectionProcessing
 from flipshelf.domain.packages import Package, PackageStatus, retry_due
-from flipshelf.security.links import LinkCheck
 from flipshelf.services.collections import find_owned
 from flipshelf.services.ports import Ports
 

@@ -1,32 +1,43 @@
-"""What the public may read: a collection's files, by its status (spec section 5)."""
+"""What the public may read (spec section 5): the rule of `domain/access.py` with its inputs
+looked up, for every place a reader comes in (player, files, events, public pages, previews)."""
 
 from __future__ import annotations
 
-from flipshelf.domain.collections import Collection, CollectionStatus
+from dataclasses import dataclass
+
+from flipshelf.domain.access import Access, LinkCheck, ReaderLink, needs_link, reader_access
+from flipshelf.domain.collections import Collection
 from flipshelf.services.ports import Ports
 
-PUBLIC = frozenset({CollectionStatus.PUBLISHED, CollectionStatus.UNLISTED})
+
+@dataclass(frozen=True)
+class Reading:
+    """A reader's way in: `collection` is set exactly when `access` is OPEN."""
+
+    access: Access
+    collection: Collection | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.access is Access.OPEN
 
 
-def is_public(collection: Collection) -> bool:
-    """Published and unlisted collections are open to anyone with the link; drafts never;
-    private ones only through a signed link (checked by the caller)."""
-    return not collection.is_deleted and collection.status in PUBLIC
+def check_access(ports: Ports, collection: Collection | None, link: ReaderLink) -> Reading:
+    """`reader_access` for a collection already loaded; the link's signature is checked only
+    where it decides (a private collection)."""
+    check = LinkCheck.INVALID
+    if collection is not None and needs_link(collection):
+        now = ports.clock.now()
+        check = ports.collection_links.check(collection.hash, link.exp, link.sig, now)
+    access = reader_access(collection, check)
+    return Reading(access, collection if access is Access.OPEN else None)
 
 
-def readable_collection(ports: Ports, collection_hash: str, signed_ok: bool) -> Collection | None:
-    collection = ports.collections.get(collection_hash)
-    if collection is None or collection.is_deleted:
-        return None
-    if is_public(collection):
-        return collection
-    if collection.status is CollectionStatus.PRIVATE and signed_ok:
-        return collection
-    return None
+def open_collection(ports: Ports, collection_hash: str, link: ReaderLink) -> Reading:
+    """A reader opening a collection by its hash."""
+    return check_access(ports, ports.collections.get(collection_hash), link)
 
 
-def readable_flipbook(ports: Ports, flipbook_hash: str, signed_ok: bool) -> Collection | None:
-    collection = ports.collections.of_flipbook(flipbook_hash)
-    if collection is None:
-        return None
-    return readable_collection(ports, collection.hash, signed_ok)
+def open_flipbook(ports: Ports, flipbook_hash: str, link: ReaderLink) -> Reading:
+    """A reader opening one flipbook (its files): the rule of the collection that holds it."""
+    return check_access(ports, ports.collections.of_flipbook(flipbook_hash), link)

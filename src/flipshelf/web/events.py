@@ -31,8 +31,8 @@ from flipshelf.domain.events import (
     parse_event,
 )
 from flipshelf.services import events
-from flipshelf.services.events import SignedQuery
 from flipshelf.services.ports import Ports
+from flipshelf.web.links import reader_link
 
 EVENTS_PATH = "/events"
 _MEDIA_TYPES = frozenset({"application/json", "text/plain"})
@@ -123,8 +123,7 @@ class ReaderEvents:
         return Response(status_code=204, headers=_NO_STORE, background=self._prune_daily())
 
     async def _record(self, event: ReaderEvent, request: Request) -> Response | None:
-        query = request.query_params
-        link = SignedQuery(query.get("exp"), query.get("sig"))
+        link = reader_link(request)
         try:
             await run_in_threadpool(events.record_event, self.ports, event, link)
         except UnknownTarget:

@@ -19,7 +19,7 @@ from starlette.responses import (
 )
 from starlette.routing import BaseRoute, Route
 
-from flipshelf.security.links import LinkCheck
+from flipshelf.domain.access import LinkCheck
 from flipshelf.security.package_links import ROUTE_PREFIX
 from flipshelf.services.packages import package_download
 from flipshelf.services.ports import Ports

@@ -18,10 +18,10 @@ from flipshelf.domain import layout
 from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
 from flipshelf.domain.packages import download_name
-from flipshelf.security.links import LinkCheck
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
 from flipshelf.web.events import EVENTS_PATH, events_endpoint
+from flipshelf.web.links import reader_link
 from flipshelf.web.widget import widget_routes
 
 # Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt).
@@ -55,23 +55,16 @@ def _serve(ports: Ports, key: str, cache: str, media_type: str | None = None) ->
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": cache})
 
 
-def _locked(ports: Ports, request: Request, collection: Collection) -> bool:
-    """A private collection's files open only with its player link's `exp`/`sig` (the player
-    appends them to every file URL); public ones ignore them."""
-    if collection.status is not CollectionStatus.PRIVATE:
-        return False
-    query, now = request.query_params, ports.clock.now()
-    check = ports.collection_links.check(collection.hash, query.get("exp"), query.get("sig"), now)
-    return check is not LinkCheck.VALID
-
-
 def book_file(ports: Ports) -> Handler:
     async def handler(request: Request) -> Response:
         flipbook_hash, name = request.path_params["flipbook"], request.path_params["name"]
         if not is_flipbook_hash(flipbook_hash) or not _BOOK_FILE.fullmatch(name):
             return _not_found()
-        collection = await run_in_threadpool(reading.readable_flipbook, ports, flipbook_hash, True)
-        if collection is None or _locked(ports, request, collection):
+        opened = await run_in_threadpool(
+            reading.open_flipbook, ports, flipbook_hash, reader_link(request)
+        )
+        collection = opened.collection
+        if collection is None:
             return _not_found()
         # The manifest changes while pages arrive; page files never change once written.
         cache = "no-cache" if name == "manifest.json" else IMMUTABLE
@@ -90,9 +83,11 @@ def source_file(ports: Ports) -> Handler:
         flipbook_hash = request.path_params["flipbook"]
         if not is_flipbook_hash(flipbook_hash):
             return _not_found()
-        collection = await run_in_threadpool(reading.readable_flipbook, ports, flipbook_hash, True)
-        item = collection.item(flipbook_hash) if collection is not None else None
-        if collection is None or item is None or _locked(ports, request, collection):
+        opened = await run_in_threadpool(
+            reading.open_flipbook, ports, flipbook_hash, reader_link(request)
+        )
+        item = opened.collection.item(flipbook_hash) if opened.collection is not None else None
+        if item is None:
             return _not_found()
         key = layout.source_key(flipbook_hash, item.extension)
         path = ports.files.local_path(key)
@@ -111,11 +106,10 @@ def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> 
         collection_hash = request.path_params["collection"]
         if not is_collection_hash(collection_hash):
             return _not_found()
-        collection = await run_in_threadpool(
-            reading.readable_collection, ports, collection_hash, True
+        opened = await run_in_threadpool(
+            reading.open_collection, ports, collection_hash, reader_link(request)
         )
-        if collection is not None and _locked(ports, request, collection):
-            collection = None
+        collection = opened.collection
         key = pick(collection) if collection is not None else None
         if key is None:
             return _not_found()

@@ -13,8 +13,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import Enum
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from flipshelf.domain import layout
+from flipshelf.domain.access import Access
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
 from flipshelf.domain.hashes import is_collection_hash
-from flipshelf.security.links import LinkCheck, SignedLinks
 from flipshelf.services import reading
 from flipshelf.services.ports import FileStore, Ports
+from flipshelf.web.links import reader_link
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -88,31 +88,11 @@ _templates = Environment(
 )
 
 
-class Access(Enum):
-    OPEN = 200
-    FORBIDDEN = 403
-    NOT_FOUND = 404
-    EXPIRED = 410
-
-
 MESSAGES = {
     Access.FORBIDDEN: ("This link is not valid", "Ask the owner of this flipbook for a new link."),
     Access.NOT_FOUND: ("Flipbook not found", "There is no flipbook at this address."),
     Access.EXPIRED: ("This link has expired", "Ask the owner of this flipbook for a new link."),
 }
-
-
-def access(collection: Collection | None, link: LinkCheck) -> Access:
-    """Whether the public may open `collection`'s player, given how its link checked out."""
-    if collection is None or collection.is_deleted:
-        return Access.NOT_FOUND
-    if reading.is_public(collection):
-        return Access.OPEN
-    if collection.status is not CollectionStatus.PRIVATE:
-        return Access.NOT_FOUND  # a draft is refused as if it did not exist
-    if link is LinkCheck.VALID:
-        return Access.OPEN
-    return Access.EXPIRED if link is LinkCheck.EXPIRED else Access.FORBIDDEN
 
 
 def _position(value: str | None) -> int:
@@ -219,14 +199,6 @@ def _message_page(state: Access) -> Response:
     return HTMLResponse(html, status_code=state.value, headers=security_headers(private=True))
 
 
-def link_check(
-    links: SignedLinks, request: Request, collection_hash: str, now: datetime
-) -> LinkCheck:
-    """How the request's `exp`/`sig` check out as a player link to `collection_hash`."""
-    query = request.query_params
-    return links.check(collection_hash, query.get("exp"), query.get("sig"), now)
-
-
 class Widget:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
@@ -243,13 +215,12 @@ class Widget:
         collection_hash = request.path_params["collection"]
         if not is_collection_hash(collection_hash):
             return _message_page(Access.NOT_FOUND)
-        collection = await run_in_threadpool(self.ports.collections.get, collection_hash)
-        link = link_check(
-            self.ports.collection_links, request, collection_hash, self.ports.clock.now()
+        opened = await run_in_threadpool(
+            reading.open_collection, self.ports, collection_hash, reader_link(request)
         )
-        state = access(collection, link)
-        if state is not Access.OPEN or collection is None:
-            return _message_page(state if state is not Access.OPEN else Access.NOT_FOUND)
+        collection = opened.collection
+        if collection is None:
+            return _message_page(opened.access)
         private = collection.status is CollectionStatus.PRIVATE
         query = request.query_params
         opening = Opening(
