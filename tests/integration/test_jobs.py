@@ -25,7 +25,7 @@ def _upload(runtime: Runtime, tenant: Tenant, document: Path, tmp_path: Path) ->
     staged.write_bytes(document.read_bytes())
     fields = CollectionFields("t", "", CollectionStatus.PUBLISHED, 650, 385)
     collection = create_collection(
-        runtime.ports, tenant.account, staged, fields, "t", UploadLimits(1000, 1000)
+        runtime.ports, tenant.account, staged, fields, UploadLimits(1000, 1000)
     )
     return collection.items[0].hash
 

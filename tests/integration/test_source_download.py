@@ -19,7 +19,7 @@ def _book(runtime: Runtime, tenant: Tenant, pdf: Path, tmp_path: Path) -> tuple[
     staged.write_bytes(pdf.read_bytes())
     fields = CollectionFields("Spring <b>", "", CollectionStatus.PUBLISHED, 650, 385)
     collection = create_collection(
-        runtime.ports, tenant.account, staged, fields, "Spring <b>", UploadLimits(10, 10)
+        runtime.ports, tenant.account, staged, fields, UploadLimits(10, 10)
     )
     return collection.id, collection.items[0].hash
 

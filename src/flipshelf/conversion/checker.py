@@ -16,20 +16,29 @@ once. Two rules keep that check from hurting good uploads:
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
 
-from flipshelf.conversion import errors
 from flipshelf.conversion.checker_process import main
 from flipshelf.conversion.images import ReencodedImage
+from flipshelf.conversion.messages import (
+    Answer,
+    Command,
+    Count,
+    Counted,
+    Reencode,
+    Reencoded,
+    Stop,
+    decode_answer,
+    encode_command,
+    expect,
+)
 from flipshelf.conversion.options import ConversionOptions
-from flipshelf.conversion.pool import death_error, reported_error, worker_context
+from flipshelf.conversion.pool import death_error, worker_context
 from flipshelf.conversion.sniff import DocumentKind
 from flipshelf.conversion.worker import MAX_MESSAGE_BYTES
 
@@ -74,17 +83,14 @@ class UploadChecker:
     def count_pages(self, path: Path, kind: DocumentKind, seconds: float) -> int:
         """Pages of the document at `path`. Raises UnsupportedDocument (or another
         ConversionError) for a bad file, NoVerdict when no answer came within `seconds`."""
-        answer = self._ask({"op": "count", "path": str(path), "kind": kind}, seconds)
-        return int(answer["count"])
+        return expect(self._ask(Count(str(path), kind), seconds), Counted).count
 
     def reencode(self, src: Path, dst: Path, max_side: int, seconds: float) -> ReencodedImage:
         """A logo or background re-encoded into `dst` (see `images.reencode`)."""
-        command = {"op": "reencode", "src": str(src), "dst": str(dst), "max_side": max_side}
-        answer = self._ask(command, seconds)["reencoded"]
-        width, height = int(answer["width"]), int(answer["height"])
-        return ReencodedImage("png" if answer["format"] == "png" else "jpeg", width, height)
+        command = Reencode(str(src), str(dst), max_side)
+        return expect(self._ask(command, seconds), Reencoded).image
 
-    def _ask(self, command: dict[str, Any], seconds: float) -> dict[str, Any]:
+    def _ask(self, command: Command, seconds: float) -> Answer:
         deadline = time.monotonic() + seconds
         if not self._slots.acquire(timeout=seconds):
             raise NoVerdict("every checker was busy")
@@ -92,16 +98,14 @@ class UploadChecker:
             for _ in range(2):  # once more only if a checker had just left on its own
                 checker = self._take()
                 try:
-                    message = self._exchange(checker, command, deadline)
+                    answer = self._exchange(checker, command, deadline)
                 except _LeftIdle:
                     continue
                 except BaseException:
                     checker.kill()  # busy on a file nobody waits for, or dead
                     raise
                 self._give_back(checker)  # a refused file is an answer too: the checker is fine
-                if "error" in message:
-                    raise reported_error(message)
-                return message
+                return answer
             raise NoVerdict("checkers kept leaving")
         finally:
             self._slots.release()
@@ -128,11 +132,9 @@ class UploadChecker:
         child_end.close()  # a dead checker's pipe then reports EOF
         return _Checker(process, parent_end)
 
-    def _exchange(
-        self, checker: _Checker, command: dict[str, Any], deadline: float
-    ) -> dict[str, Any]:
+    def _exchange(self, checker: _Checker, command: Command, deadline: float) -> Answer:
         try:
-            checker.conn.send_bytes(json.dumps(command).encode())
+            checker.conn.send_bytes(encode_command(command))
         except OSError:
             raise _LeftIdle() from None
         ready = wait(
@@ -141,15 +143,12 @@ class UploadChecker:
         if not ready:
             raise NoVerdict("no answer before the deadline")
         try:
-            message = json.loads(checker.conn.recv_bytes(MAX_MESSAGE_BYTES))
+            return decode_answer(checker.conn.recv_bytes(MAX_MESSAGE_BYTES))
         except (EOFError, OSError):
             checker.process.join(timeout=5)
             if checker.process.exitcode == 0:
                 raise _LeftIdle() from None
             raise death_error(checker.process) from None
-        if not isinstance(message, dict):
-            raise errors.ConversionFailed(errors.RENDERER_CRASHED)
-        return message
 
     def _give_back(self, checker: _Checker) -> None:
         checker.last_used = time.monotonic()
@@ -175,6 +174,6 @@ class _LeftIdle(Exception):
 
 def _stop(checker: _Checker) -> None:
     with contextlib.suppress(OSError):  # already gone
-        checker.conn.send_bytes(b'{"op": "stop"}')
+        checker.conn.send_bytes(encode_command(Stop()))
     checker.process.join(timeout=2)
     checker.kill()

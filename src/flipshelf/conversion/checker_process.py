@@ -9,15 +9,28 @@ server holds no parser process. Commands and answers are JSON, as for conversion
 
 from __future__ import annotations
 
-import json
 import resource
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-from flipshelf.conversion.images import reencode
+from flipshelf.conversion.messages import (
+    Answer,
+    Command,
+    Count,
+    Counted,
+    Reencode,
+    Stop,
+    decode_command,
+    encode_answer,
+)
 from flipshelf.conversion.options import ConversionOptions
-from flipshelf.conversion.worker import MAX_MESSAGE_BYTES, WorkerJob, answered, open_source
+from flipshelf.conversion.worker import (
+    MAX_MESSAGE_BYTES,
+    WorkerJob,
+    answered,
+    open_source,
+    reencoded,
+)
 
 
 def main(conn: Connection, options: ConversionOptions, idle_seconds: float) -> None:
@@ -29,14 +42,14 @@ def main(conn: Connection, options: ConversionOptions, idle_seconds: float) -> N
     try:
         while conn.poll(idle_seconds):
             try:
-                command = json.loads(conn.recv_bytes(MAX_MESSAGE_BYTES))
+                command = decode_command(conn.recv_bytes(MAX_MESSAGE_BYTES))
             except (EOFError, ConnectionError):
                 return  # the API process is gone
-            if command.get("op") == "stop":
+            if isinstance(command, Stop):
                 return
             _allow_cpu(options.limits.cpu_seconds)
             try:
-                conn.send_bytes(json.dumps(answer(command, options)).encode())
+                conn.send_bytes(encode_answer(answer(command, options)))
             except ConnectionError:
                 return  # the API process is gone, or gave up waiting and closed our pipe
     finally:
@@ -51,20 +64,18 @@ def _allow_cpu(seconds: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (used + seconds, resource.RLIM_INFINITY))
 
 
-def answer(command: dict[str, Any], options: ConversionOptions) -> dict[str, Any]:
+def answer(command: Command, options: ConversionOptions) -> Answer:
     """One command's answer; errors about the file are answers too, never a crash."""
     return answered(lambda: _dispatch(command, options))
 
 
-def _dispatch(command: dict[str, Any], options: ConversionOptions) -> dict[str, Any]:
-    if command["op"] == "count":
-        source = open_source(WorkerJob(Path(command["path"]), str(command["kind"]), None, options))
+def _dispatch(command: Command, options: ConversionOptions) -> Answer:
+    if isinstance(command, Count) and command.path is not None and command.kind is not None:
+        source = open_source(WorkerJob(Path(command.path), command.kind, None, options))
         try:
-            return {"count": source.page_count, "kind": source.kind}
+            return Counted(source.page_count, source.kind)
         finally:
             source.close()
-    if command["op"] == "reencode":
-        src, dst = Path(command["src"]), Path(command["dst"])
-        image = reencode(src, dst, int(command["max_side"]), options.max_image_pixels)
-        return {"reencoded": {"format": image.format, "width": image.width, "height": image.height}}
-    raise ValueError(f"unknown command {command['op']!r}")
+    if isinstance(command, Reencode):
+        return reencoded(command, options.max_image_pixels)
+    raise ValueError(f"unexpected command {command!r}")

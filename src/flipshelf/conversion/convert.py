@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.detection import document_kind
@@ -19,15 +19,26 @@ from flipshelf.conversion.manifest import (
     TEXT_INDEX_NAME,
     Manifest,
     ManifestWriter,
-    OutlineEntry,
     Page,
     PageImage,
     read_manifest,
     write_json_atomically,
 )
+from flipshelf.conversion.messages import (
+    Answer,
+    Count,
+    Counted,
+    Describe,
+    Described,
+    DrawPage,
+    DrawZoom,
+    PageDrawn,
+    ZoomDrawn,
+    expect,
+)
 from flipshelf.conversion.options import ConversionOptions
 from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR
-from flipshelf.conversion.pool import WorkerPool
+from flipshelf.conversion.pool import Worker, WorkerPool
 from flipshelf.conversion.progress import ReadyPrefix, WritePolicy
 from flipshelf.conversion.worker import WorkerJob
 
@@ -61,7 +72,7 @@ def convert_document(
         check_page_limit(page_count, options.max_pages)
         publisher = _PagePublisher(out_dir, _initial(pool, first, kind), options, on_progress)
         _start_more(pool, options.workers, page_count)
-        _run(pool, "page", page_count, publisher.page_done)
+        _run(pool, DrawPage, page_count, publisher.page_done)
     return publisher.finish()
 
 
@@ -84,7 +95,7 @@ def render_zoom(
     publisher = _ZoomPublisher(out_dir, manifest, options, on_progress)
     with WorkerPool(WorkerJob(source, kind, out_dir, options)) as pool:
         _start_more(pool, options.workers, manifest.page_count)
-        _run(pool, "zoom", manifest.page_count, publisher.zoom_done)
+        _run(pool, DrawZoom, manifest.page_count, publisher.zoom_done)
     return publisher.finish()
 
 
@@ -98,21 +109,20 @@ def _prepare(out_dir: Path) -> None:
         (out_dir / name).mkdir(parents=True, exist_ok=True)
 
 
-def _count(pool: WorkerPool, worker: Any) -> int:
-    pool.send(worker, {"op": "count"})
-    return int(pool.receive()[1]["count"])
+def _count(pool: WorkerPool, worker: Worker) -> int:
+    pool.send(worker, Count())
+    return expect(pool.receive()[1], Counted).count
 
 
-def _initial(pool: WorkerPool, worker: Any, kind: str) -> Manifest:
+def _initial(pool: WorkerPool, worker: Worker, kind: str) -> Manifest:
     """The manifest before any page is rendered: every page's size, and the outline."""
-    pool.send(worker, {"op": "info"})
-    info = pool.receive()[1]["info"]
+    pool.send(worker, Describe())
+    facts = expect(pool.receive()[1], Described)
     pages = tuple(
-        Page(number=number, width=float(width), height=float(height))
-        for number, (width, height) in enumerate(info["sizes"], start=1)
+        Page(number=number, width=width, height=height)
+        for number, (width, height) in enumerate(facts.sizes, start=1)
     )
-    outline = tuple(OutlineEntry.from_json(entry) for entry in info["outline"])
-    return Manifest(kind=kind, pages=pages, outline=outline)
+    return Manifest(kind=kind, pages=pages, outline=facts.outline)
 
 
 def _start_more(pool: WorkerPool, workers: int, page_count: int) -> None:
@@ -121,7 +131,10 @@ def _start_more(pool: WorkerPool, workers: int, page_count: int) -> None:
 
 
 def _run(
-    pool: WorkerPool, op: str, page_count: int, on_answer: Callable[[dict[str, Any]], None]
+    pool: WorkerPool,
+    draw: Callable[[int], DrawPage | DrawZoom],
+    page_count: int,
+    on_answer: Callable[[Answer], None],
 ) -> None:
     """Hand pages out in order, to whichever worker is free, until every page is answered.
 
@@ -131,17 +144,22 @@ def _run(
     indices: Iterator[int] = iter(range(page_count))
     for _ in range(PIPELINE_DEPTH):
         for worker in pool.workers:
-            _send_next(pool, worker, op, indices)
+            _send_next(pool, worker, draw, indices)
     while any(worker.outstanding for worker in pool.workers):
         worker, answer = pool.receive()
         on_answer(answer)
-        _send_next(pool, worker, op, indices)
+        _send_next(pool, worker, draw, indices)
 
 
-def _send_next(pool: WorkerPool, worker: Any, op: str, indices: Iterator[int]) -> None:
+def _send_next(
+    pool: WorkerPool,
+    worker: Worker,
+    draw: Callable[[int], DrawPage | DrawZoom],
+    indices: Iterator[int],
+) -> None:
     index = next(indices, None)
     if index is not None:
-        pool.send(worker, {"op": op, "index": index})
+        pool.send(worker, draw(index))
 
 
 class _Publisher:
@@ -192,8 +210,8 @@ class _PagePublisher(_Publisher):
         super().__init__(out_dir, manifest, options, on_progress)
         self._pages: dict[int, Page] = {}
 
-    def page_done(self, answer: dict[str, Any]) -> None:
-        page = Page.from_json(answer["page"])
+    def page_done(self, answer: Answer) -> None:
+        page = expect(answer, PageDrawn).page
         self._pages[page.number] = page
         self._finished(page.number)
 
@@ -228,9 +246,10 @@ class _ZoomPublisher(_Publisher):
         super().__init__(out_dir, manifest, options, on_progress)
         self._zoomed: dict[int, PageImage] = {}
 
-    def zoom_done(self, answer: dict[str, Any]) -> None:
-        number = int(answer["zoom"]["index"]) + 1
-        self._zoomed[number] = PageImage.from_json(answer["zoom"]["image"])
+    def zoom_done(self, answer: Answer) -> None:
+        drawn = expect(answer, ZoomDrawn)
+        number = drawn.index + 1
+        self._zoomed[number] = drawn.image
         self._finished(number)
 
     def _publish(self, ready: int) -> None:

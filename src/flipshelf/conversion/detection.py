@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.images import ReencodedImage
+from flipshelf.conversion.messages import Count, Counted, Reencode, Reencoded, expect
 from flipshelf.conversion.options import ConversionOptions
 from flipshelf.conversion.pool import WorkerPool
 from flipshelf.conversion.sniff import (
@@ -63,9 +64,9 @@ def inspect_document(path: Path, options: ConversionOptions | None = None) -> Do
     options = options or ConversionOptions()
     kind = document_kind(path)
     with WorkerPool(WorkerJob(path, kind, None, options)) as pool:
-        pool.send(pool.start(), {"op": "count"})
-        answer = pool.receive()[1]
-    return DocumentInfo(kind=kind, page_count=int(answer["count"]))
+        pool.send(pool.start(), Count())
+        counted = expect(pool.receive()[1], Counted)
+    return DocumentInfo(kind=kind, page_count=counted.count)
 
 
 def detect_document_type(path: Path, options: ConversionOptions | None = None) -> DocumentKind:
@@ -87,9 +88,7 @@ def reencode_image(
     """
     options = options or ConversionOptions()
     image_kind(src)
-    command = {"op": "reencode", "src": str(src), "dst": str(dst), "max_side": max_side}
+    command = Reencode(str(src), str(dst), max_side)
     with WorkerPool(WorkerJob(src, "image", None, options)) as pool:
         pool.send(pool.start(), command)
-        answer = pool.receive()[1]["reencoded"]
-    width, height = int(answer["width"]), int(answer["height"])
-    return ReencodedImage("png" if answer["format"] == "png" else "jpeg", width, height)
+        return expect(pool.receive()[1], Reencoded).image

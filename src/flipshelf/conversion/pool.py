@@ -10,7 +10,6 @@ process sentinels together, and knows at once which worker died and how.
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import signal
 import time
@@ -19,9 +18,16 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import Any
 
 from flipshelf.conversion import errors
+from flipshelf.conversion.messages import (
+    Answer,
+    Command,
+    Refused,
+    Stop,
+    decode_answer,
+    encode_command,
+)
 from flipshelf.conversion.worker import MAX_MESSAGE_BYTES, WorkerJob, main
 
 # Modules the fork server imports once, so each worker starts in a few milliseconds instead of
@@ -89,11 +95,11 @@ class WorkerPool:
         self.workers.append(worker)
         return worker
 
-    def send(self, worker: Worker, command: dict[str, Any]) -> None:
-        worker.conn.send_bytes(json.dumps(command).encode())
+    def send(self, worker: Worker, command: Command) -> None:
+        worker.conn.send_bytes(encode_command(command))
         worker.outstanding += 1
 
-    def receive(self) -> tuple[Worker, dict[str, Any]]:
+    def receive(self) -> tuple[Worker, Answer]:
         """The next answer from any worker that owes one; raises the error a worker reports."""
         busy = [worker for worker in self.workers if worker.outstanding > 0]
         if not busy:
@@ -110,18 +116,16 @@ class WorkerPool:
                 if worker.process.sentinel in ready:
                     raise death_error(worker.process)
 
-    def _read(self, worker: Worker) -> dict[str, Any]:
+    def _read(self, worker: Worker) -> Answer:
         try:
-            message = json.loads(worker.conn.recv_bytes(MAX_MESSAGE_BYTES))
+            answer = decode_answer(worker.conn.recv_bytes(MAX_MESSAGE_BYTES))
         except (EOFError, OSError):
             worker.process.join(timeout=1.0)
             raise death_error(worker.process) from None
         worker.outstanding -= 1
-        if not isinstance(message, dict):
-            raise errors.ConversionFailed(errors.RENDERER_CRASHED)
-        if "error" in message:
-            raise reported_error(message)
-        return message
+        if isinstance(answer, Refused):
+            raise answer.error()
+        return answer
 
     def _timeout(self) -> float | None:
         if self._deadline is None:
@@ -146,17 +150,7 @@ def _stop(worker: Worker) -> None:
         worker.process.kill()
         return
     with contextlib.suppress(OSError):  # already gone
-        worker.conn.send_bytes(b'{"op": "stop"}')
-
-
-def reported_error(message: dict[str, Any]) -> errors.ConversionError:
-    """The error a parsing process answered with (an `{"error": ..., "reason": ...}` message)."""
-    reason = str(message.get("reason", errors.RENDERER_CRASHED))
-    if message["error"] == "unsupported":
-        return errors.UnsupportedDocument(reason)
-    if message["error"] == "limit":
-        return errors.ResourceLimitExceeded(reason)
-    return errors.ConversionFailed(reason)
+        worker.conn.send_bytes(encode_command(Stop()))
 
 
 def death_error(process: BaseProcess) -> errors.ConversionError:

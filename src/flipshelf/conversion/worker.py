@@ -7,7 +7,6 @@ until told to stop or until the parent goes away. Commands and answers are JSON 
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import traceback
@@ -15,10 +14,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.images import ImageSource, reencode
+from flipshelf.conversion.messages import (
+    Answer,
+    Command,
+    Count,
+    Counted,
+    Describe,
+    Described,
+    DrawPage,
+    DrawZoom,
+    PageDrawn,
+    Reencode,
+    Reencoded,
+    Refused,
+    Stop,
+    ZoomDrawn,
+    decode_command,
+    encode_answer,
+)
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits
 from flipshelf.conversion.pages import Source, convert_page, zoom_page
 from flipshelf.conversion.ways import WayChooser
@@ -43,13 +59,13 @@ def main(conn: Connection, job: WorkerJob) -> None:
     try:
         while True:
             try:
-                command = json.loads(conn.recv_bytes(MAX_MESSAGE_BYTES))
+                command = decode_command(conn.recv_bytes(MAX_MESSAGE_BYTES))
             except (EOFError, ConnectionError):
                 return  # the parent is gone: nobody wants the answer
-            if command.get("op") == "stop":
+            if isinstance(command, Stop):
                 return
             try:
-                conn.send_bytes(json.dumps(handler.answer(command)).encode())
+                conn.send_bytes(encode_answer(handler.answer(command)))
             except ConnectionError:
                 return  # the parent died while this page was drawn (a killed worker)
     finally:
@@ -76,27 +92,25 @@ class _Handler:
         self._source: Source | None = None
         self._ways = WayChooser()
 
-    def answer(self, command: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, command: Command) -> Answer:
         return answered(lambda: self._dispatch(command))
 
-    def _dispatch(self, command: dict[str, Any]) -> dict[str, Any]:
-        op = command.get("op")
-        if op == "reencode":
-            return self._reencode(command)
+    def _dispatch(self, command: Command) -> Answer:
+        options = self._job.options
+        if isinstance(command, Reencode):
+            return reencoded(command, options.max_image_pixels)
         source = self._opened()
-        if op == "count":
-            return {"count": source.page_count, "kind": source.kind}
-        if op == "info":
-            return _info(source)
-        out_dir = self._out_dir()
-        index = _page_index(command, source)
-        if op == "page":
-            page = convert_page(source, index, out_dir, self._job.options, self._ways)
-            return {"page": page.to_json()}
-        if op == "zoom":
-            image = zoom_page(source, index, out_dir, self._job.options)
-            return {"zoom": {"index": index, "image": image.to_json()}}
-        raise ValueError(f"unknown command {op!r}")
+        if isinstance(command, Count):
+            return Counted(source.page_count, source.kind)
+        if isinstance(command, Describe):
+            return _described(source)
+        if isinstance(command, DrawPage):
+            index = _page_index(command.index, source)
+            return PageDrawn(convert_page(source, index, self._out_dir(), options, self._ways))
+        if isinstance(command, DrawZoom):
+            index = _page_index(command.index, source)
+            return ZoomDrawn(index, zoom_page(source, index, self._out_dir(), options))
+        raise ValueError(f"unexpected command {command!r}")
 
     def _opened(self) -> Source:
         if self._source is None:
@@ -108,35 +122,29 @@ class _Handler:
             raise ValueError("this worker has no output directory")
         return self._job.out_dir
 
-    def _reencode(self, command: dict[str, Any]) -> dict[str, Any]:
-        result = reencode(
-            Path(command["src"]),
-            Path(command["dst"]),
-            int(command["max_side"]),
-            self._job.options.max_image_pixels,
-        )
-        size = {"width": result.width, "height": result.height}
-        return {"reencoded": {"format": result.format, **size}}
-
     def close(self) -> None:
         if self._source is not None:
             self._source.close()
 
 
-def answered(work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def answered(work: Callable[[], Answer]) -> Answer:
     """`work()`'s answer, or the answer for what went wrong: errors about the file are answers
-    too (the parent turns them back into `errors`, see `pool.reported_error`), never a crash."""
+    too (the parent turns them back into `errors`, see `messages.Refused`), never a crash."""
     try:
         return work()
-    except errors.UnsupportedDocument as error:
-        return {"error": "unsupported", "reason": error.reason}
     except errors.ConversionError as error:
-        return {"error": "failed", "reason": error.reason}
+        return Refused.of(error)
     except MemoryError:
-        return {"error": "limit", "reason": errors.OUT_OF_MEMORY}
+        return Refused("limit", errors.OUT_OF_MEMORY)
     except Exception:
         traceback.print_exc(file=sys.stderr)  # the worker's stderr is the server's log
-        return {"error": "failed", "reason": errors.RENDERER_CRASHED}
+        return Refused("failed", errors.RENDERER_CRASHED)
+
+
+def reencoded(command: Reencode, max_pixels: int) -> Reencoded:
+    """A logo or background re-encoded as `command` asks."""
+    image = reencode(Path(command.src), Path(command.dst), command.max_side, max_pixels)
+    return Reencoded(image)
 
 
 def open_source(job: WorkerJob) -> Source:
@@ -153,19 +161,12 @@ def open_source(job: WorkerJob) -> Source:
     raise errors.UnsupportedDocument(errors.NOT_A_DOCUMENT)
 
 
-def _info(source: Source) -> dict[str, Any]:
-    sizes = [source.page_size(index) for index in range(source.page_count)]
-    return {
-        "info": {
-            "kind": source.kind,
-            "sizes": [[width, height] for width, height in sizes],
-            "outline": [entry.to_json() for entry in source.outline()],
-        }
-    }
+def _described(source: Source) -> Described:
+    sizes = tuple(source.page_size(index) for index in range(source.page_count))
+    return Described(sizes, tuple(source.outline()))
 
 
-def _page_index(command: dict[str, Any], source: Source) -> int:
-    index = int(command["index"])
+def _page_index(index: int, source: Source) -> int:
     if not 0 <= index < source.page_count:
         raise ValueError(f"page index {index} out of range")
     return index

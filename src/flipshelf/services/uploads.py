@@ -81,9 +81,9 @@ def create_collection(
     account: Account,
     staged: Path,
     fields: CollectionFields,
-    flipbook_title: str,
     limits: UploadLimits,
 ) -> Collection:
+    """A new collection whose one flipbook is the staged document; both take `fields.title`."""
     new = NewCollection(
         new_collection_hash(),
         account.id,
@@ -96,7 +96,7 @@ def create_collection(
     )
 
     def record(flipbook_hash: str, key: str, info: DocumentInfo) -> Collection:
-        item = NewFlipbook(flipbook_hash, flipbook_title, info.extension, source_key=key)
+        item = NewFlipbook(flipbook_hash, fields.title, info.extension, source_key=key)
         return ports.collections.add_with_flipbook(new, item, ports.clock.now())
 
     return _store_document(ports, account, staged, limits, record)

@@ -74,7 +74,7 @@ def test_an_unchecked_upload_is_accepted_and_its_conversion_judges_it(
         staged.write_bytes(documents["truncated"].read_bytes())
         fields = CollectionFields("t", "", CollectionStatus.PUBLISHED, 650, 385)
         limits = UploadLimits(1000, 1000)
-        collection = create_collection(ports, tenant.account, staged, fields, "t", limits)
+        collection = create_collection(ports, tenant.account, staged, fields, limits)
     finally:
         inspector.close()
     flipbook_hash = collection.items[0].hash

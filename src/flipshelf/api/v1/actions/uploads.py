@@ -102,7 +102,6 @@ async def create(call: Call) -> Data:
             call.account,
             staged.path,
             fields,
-            title,
             _limits(call),
         )
     finally:
