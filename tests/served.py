@@ -62,7 +62,16 @@ class Server:
     _pair: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumping = threading.Thread(target=self._pump, daemon=True)
+        self._pumping.start()
+
+    def close(self) -> None:
+        """Once the process group has stopped: every line it printed into `lines`, and the
+        pipe closed."""
+        self._pumping.join(timeout=30)
+        self.output()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
@@ -158,6 +167,7 @@ def serving(data_dir: Path, database_url: str = "sqlite", **settings: str) -> It
         yield server
     finally:
         server.leftovers = stop(process)
+        server.close()
 
 
 def live_members(group: int) -> list[int]:

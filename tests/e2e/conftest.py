@@ -43,14 +43,14 @@ class Workers:
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"worker-{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flipshelf", "worker"],
-            env=worker_environment(self.settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill -9 reaches its renderers too
-        )
+        with (self.log_dir / f"worker-{len(self.processes)}.log").open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "flipshelf", "worker"],
+                env=worker_environment(self.settings),
+                stdout=log,  # the child has its own copy: ours can close now
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: kill -9 reaches its renderers too
+            )
         self.processes.append(process)
         return process
 

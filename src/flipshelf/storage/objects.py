@@ -141,7 +141,7 @@ class ObjectFileStore:
         obstore.delete(self._objects(), check_key(key))  # a missing key is no error, as on S3
 
     def delete_prefix(self, prefix: str) -> None:
-        # Listing is by whole segments: "flipbooks/ab" never matches "flipbooks/abc/...".
+        # Listing is by whole segments: "books/ab" never matches "books/abc/...".
         store = self._objects()
         listing = obstore.list(store, check_key(prefix), chunk_size=DELETE_BATCH)
         for batch in listing:

@@ -97,14 +97,18 @@ def test_both_ways_of_making_the_images_give_the_same_pages(
             source = PdfSource(documents[name])
             page = convert_page(source, 0, out, ConversionOptions(), _Always(way))
             source.close()
-            pages[way] = {
-                size: Image.open(out / image.file).convert("RGB")
-                for size, image in page.images.items()
-            }
-            assert Image.open(out / page.images["normal"].file).mode == mode
+            images = page.images.items()
+            pages[way] = {size: _opened_rgb(out / image.file) for size, image in images}
+            with Image.open(out / page.images["normal"].file) as normal:
+                assert normal.mode == mode
         for size in ("thumb", "normal"):
             rendered, shrunk = pages["render"][size], pages["scale"][size]
             assert rendered.size == shrunk.size
             histogram = ImageChops.difference(rendered, shrunk).convert("L").histogram()
             close = sum(histogram[:48]) / sum(histogram)
             assert close > 0.97, f"{name} {size}: only {close:.1%} of pixels alike"
+
+
+def _opened_rgb(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        return image.convert("RGB")
