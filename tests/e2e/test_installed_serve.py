@@ -83,7 +83,9 @@ def started(data_dir: Path, **settings: str) -> Iterator[tuple[Server, Remote]]:
     trouble in its output once stopped."""
     with serving(data_dir, **{**DELIVERY_ONLY, **settings}) as running:
         api_key, secret = running.key_pair()
-        yield running, Remote(running.wait_until_serving(), KeyPair(api_key, secret))
+        remote = Remote(running.wait_until_serving(), KeyPair(api_key, secret))
+        with remote.http:
+            yield running, remote
     assert trouble(running.lines) == [], "\n".join(running.lines)
 
 
