@@ -6,23 +6,21 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import httpx
 
 from flipshelf_client import actions, plans
-from flipshelf_client.client import DEFAULT_RATE_LIMIT_RETRIES, DEFAULT_TIMEOUT
-from flipshelf_client.config import resolve
+from flipshelf_client.base import DEFAULT_RATE_LIMIT_RETRIES, DEFAULT_TIMEOUT, ClientBase
 from flipshelf_client.downloads import Receiving, expect_ok
 from flipshelf_client.errors import FlipshelfError, TransportError
 from flipshelf_client.methods import Work, async_method
-from flipshelf_client.plans import retrying
-from flipshelf_client.signing import Signing, new_nonce
+from flipshelf_client.signing import Signing
 from flipshelf_client.steps import Call, Download, Now, Sleep, Step, Stepper, T
-from flipshelf_client.wire import USER_AGENT, Credentials, decode, prepare
+from flipshelf_client.wire import USER_AGENT, decode
 
 
-class AsyncClient:
+class AsyncClient(ClientBase):
     """`Client` for asyncio: the same constructor, `from_env`, and every method awaitable.
     Use it as `async with AsyncClient.from_env() as client:` or call `await client.aclose()`."""
 
@@ -40,34 +38,14 @@ class AsyncClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.credentials = Credentials(url, api_key, secret, Signing(signing))
-        self.credentials.endpoint  # noqa: B018 (a bad URL fails here, not at the first call)
-        self.rate_limit_retries = rate_limit_retries
-        self._clock, self._sleep = clock, sleep
+        super().__init__(url, api_key, secret, signing, rate_limit_retries, clock)
+        self._sleep = sleep
         self._http = httpx.AsyncClient(
             timeout=timeout,
             transport=transport,
             trust_env=trust_env,
             headers={"User-Agent": USER_AGENT},
         )
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        url: str | None = None,
-        api_key: str | None = None,
-        secret: str | None = None,
-        signing: Signing | str | None = None,
-        profile: str | None = None,
-        **options: Any,
-    ) -> Self:
-        """As `Client.from_env`."""
-        found = resolve(url=url, api_key=api_key, secret=secret, signing=signing, profile=profile)
-        return cls(found.url, found.api_key, found.secret, signing=found.signing, **options)
-
-    def __repr__(self) -> str:
-        return f"AsyncClient({self.credentials.endpoint!r}, api_key={self.credentials.api_key!r})"
 
     async def __aenter__(self) -> Self:
         return self
@@ -104,7 +82,7 @@ class AsyncClient:
 
     async def run(self, work: Work[T]) -> T:
         """Performs one call (retried after a rate limit) or a whole plan."""
-        plan = retrying(work, self.rate_limit_retries) if isinstance(work, Call) else work
+        plan = self._plan(work)
         stepper = Stepper(plan)
         try:
             while (step := stepper.step()) is not None:
@@ -127,7 +105,7 @@ class AsyncClient:
         return await self._download(step)
 
     async def _send(self, call: Call[T]) -> T:
-        request = prepare(call, self.credentials, int(time.time()), new_nonce())
+        request = self._request(call)
         try:
             response = await self._http.request(
                 request.method,

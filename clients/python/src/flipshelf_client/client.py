@@ -5,25 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import httpx
 
 from flipshelf_client import actions, plans
-from flipshelf_client.config import resolve
+from flipshelf_client.base import DEFAULT_RATE_LIMIT_RETRIES, DEFAULT_TIMEOUT, ClientBase
 from flipshelf_client.downloads import Receiving, expect_ok
 from flipshelf_client.errors import FlipshelfError, TransportError
 from flipshelf_client.methods import Work, sync_method
-from flipshelf_client.plans import retrying
-from flipshelf_client.signing import Signing, new_nonce
+from flipshelf_client.signing import Signing
 from flipshelf_client.steps import Call, Download, Now, Sleep, Step, Stepper, T
-from flipshelf_client.wire import USER_AGENT, Credentials, decode, prepare
-
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_RATE_LIMIT_RETRIES = 3
+from flipshelf_client.wire import USER_AGENT, decode
 
 
-class Client:
+class Client(ClientBase):
     """A flipshelf (or Flipsnack-v1-compatible) server, called with one key pair.
 
     `Client(url, api_key, secret)` or `Client.from_env()`; use it as a context manager, or call
@@ -46,36 +42,14 @@ class Client:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.credentials = Credentials(url, api_key, secret, Signing(signing))
-        self.credentials.endpoint  # noqa: B018 (a bad URL fails here, not at the first call)
-        self.rate_limit_retries = rate_limit_retries
-        self._clock, self._sleep = clock, sleep
+        super().__init__(url, api_key, secret, signing, rate_limit_retries, clock)
+        self._sleep = sleep
         self._http = httpx.Client(
             timeout=timeout,
             transport=transport,
             trust_env=trust_env,
             headers={"User-Agent": USER_AGENT},
         )
-
-    @classmethod
-    def from_env(
-        cls,
-        *,
-        url: str | None = None,
-        api_key: str | None = None,
-        secret: str | None = None,
-        signing: Signing | str | None = None,
-        profile: str | None = None,
-        **options: Any,
-    ) -> Self:
-        """Arguments, else `FLIPSHELF_URL`/`FLIPSHELF_API_KEY`/`FLIPSHELF_API_SECRET`/
-        `FLIPSHELF_SIGNING`, else the profile (`FLIPSHELF_PROFILE`, default `default`) of
-        `~/.config/flipshelf/profiles.toml`. `options` go to the constructor."""
-        found = resolve(url=url, api_key=api_key, secret=secret, signing=signing, profile=profile)
-        return cls(found.url, found.api_key, found.secret, signing=found.signing, **options)
-
-    def __repr__(self) -> str:
-        return f"Client({self.credentials.endpoint!r}, api_key={self.credentials.api_key!r})"
 
     def __enter__(self) -> Self:
         return self
@@ -112,7 +86,7 @@ class Client:
 
     def run(self, work: Work[T]) -> T:
         """Performs one call (retried after a rate limit) or a whole plan."""
-        plan = retrying(work, self.rate_limit_retries) if isinstance(work, Call) else work
+        plan = self._plan(work)
         stepper = Stepper(plan)
         try:
             while (step := stepper.step()) is not None:
@@ -135,7 +109,7 @@ class Client:
         return self._download(step)
 
     def _send(self, call: Call[T]) -> T:
-        request = prepare(call, self.credentials, int(time.time()), new_nonce())
+        request = self._request(call)
         try:
             response = self._http.request(
                 request.method,
