@@ -91,7 +91,7 @@ def test_environment_alone_needs_no_profile_file(tmp_path: Path) -> None:
 
 def test_what_is_missing_is_named_with_where_to_put_it(tmp_path: Path) -> None:
     env = {"XDG_CONFIG_HOME": str(tmp_path), "FLIPSHELF_URL": "http://env.test"}
-    with pytest.raises(ConfigurationError, match="api_key and secret") as raised:
+    with pytest.raises(ConfigurationError, match="missing api_key, secret") as raised:
         resolve(env=env)
     assert "FLIPSHELF_API_KEY" in str(raised.value) and "FLIPSHELF_API_SECRET" in str(raised.value)
 

@@ -116,9 +116,10 @@ def resolve(
             chosen[key] = str(found)
     missing = [key for key in ("url", "api_key", "secret") if key not in chosen]
     if missing:
-        where = ", ".join(f"{ENVIRONMENT[key]}" for key in missing)
+        where = ", ".join(ENVIRONMENT[key] for key in missing)
         raise ConfigurationError(
-            f"no {' and '.join(missing)}: pass them, set {where}, or add them to [{name}] in {path}"
+            f"missing {', '.join(missing)}: pass them, set {where}, or add them to the "
+            f"[{name}] profile of {path}"
         )
     try:
         method = Signing(chosen.get("signing", Signing.MD5))
