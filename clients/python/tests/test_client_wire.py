@@ -347,3 +347,23 @@ def test_the_endpoint_comes_from_any_form_of_the_base_url(given: str, endpoint: 
 def test_a_url_that_is_not_http_fails_at_construction() -> None:
     with pytest.raises(ValueError, match="http"):
         fc.Client("books.test", KEY, SECRET)
+
+
+def test_quotes_and_line_breaks_cannot_break_out_of_the_part_header() -> None:
+    server = FakeServer([envelope(data=collection_wire())])
+    with client_for(server) as client:
+        client.create_collection(
+            io.BytesIO(b"%PDF"), filename='a"; name="action\r\nX-Evil: 1.pdf', title='t"\r\n'
+        )
+    [sent] = server.sent
+    assert sent.filename == "a%22; name=%22action%0D%0AX-Evil: 1.pdf"
+    assert sent.params["action"] == "collection.create" and sent.params["title"] == 't"\r\n'
+    assert b"\r\nX-Evil" not in sent.body
+
+
+def test_api_calls_never_follow_a_redirect_with_the_signed_parameters() -> None:
+    moved = httpx.Response(302, headers={"Location": "http://elsewhere.test/steal"})
+    server = FakeServer([moved])
+    with client_for(server) as client, pytest.raises(fc.ProtocolError, match="HTTP 302"):
+        client.get_user_stats()
+    assert len(server.sent) == 1

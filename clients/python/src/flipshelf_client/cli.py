@@ -101,13 +101,13 @@ def _error(message: str) -> None:
     err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
 
 
-def _bars() -> Progress:
+def _bars(console: Console = err) -> Progress:
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         TextColumn("{task.fields[amount]}"),
         TimeRemainingColumn(),
-        console=err,
+        console=console,
         transient=False,
     )
 
