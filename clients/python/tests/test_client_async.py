@@ -80,9 +80,9 @@ async def test_async_errors_are_the_same_exceptions() -> None:
 async def test_async_download_package(tmp_path: Path) -> None:
     import httpx
 
-    from fakes import Sent
+    from fakes import Answer, Sent
 
-    def respond(sent: Sent) -> object:
+    def respond(sent: Sent) -> Answer:
         if "action" not in sent.params:
             return httpx.Response(200, content=b"PK zip")
         return envelope(data={"status": "COMPLETE", "resourceUrl": "http://books.test/p/1.zip"})

@@ -106,6 +106,10 @@ def test_edits_lists_embeds_and_links(live: LiveServer, converted: fc.Collection
         link = client.get_private_link(key, expires_in=3600)
         assert link.startswith(f"{live.url}/widget/{key}?") and "sig=" in link
 
+        package = client.download_html(key)  # the first call queues the build
+        assert package.status in (fc.PackageStatus.PROCESSING, fc.PackageStatus.COMPLETE)
+        assert (package.resource_url is None) == (package.status is fc.PackageStatus.PROCESSING)
+
 
 def test_statistics(live: LiveServer, converted: fc.Collection) -> None:
     today = datetime.now(UTC).date()

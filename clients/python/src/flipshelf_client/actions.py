@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from enum import Enum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from flipshelf_client import models
 from flipshelf_client.models import Collection, CollectionStatus
@@ -100,42 +100,50 @@ def add_flipbook(
     )
 
 
-def set_logo(
-    collection_hash: str,
-    file: FileSource | None = None,
-    *,
-    file_url: str | None = None,
-    filename: str | None = None,
-    on_progress: Progress | None = None,
-) -> Call[Collection]:
-    return _upload_call(
-        "collection.setLogo",
-        file,
-        file_url,
-        filename,
-        on_progress,
-        Collection.from_wire,
-        collectionHash=collection_hash,
-    )
+class ImageUpload(Protocol):
+    def __call__(
+        self,
+        collection_hash: str,
+        file: FileSource | None = None,
+        *,
+        file_url: str | None = None,
+        filename: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> Call[Collection]: ...
 
 
-def set_background_image(
-    collection_hash: str,
-    file: FileSource | None = None,
-    *,
-    file_url: str | None = None,
-    filename: str | None = None,
-    on_progress: Progress | None = None,
-) -> Call[Collection]:
-    return _upload_call(
-        "collection.setBackgroundImage",
-        file,
-        file_url,
-        filename,
-        on_progress,
-        Collection.from_wire,
-        collectionHash=collection_hash,
-    )
+def _image_upload(action: str, doc: str) -> ImageUpload:
+    """The builder of an action that sets one image of a collection (logo, background)."""
+
+    def build(
+        collection_hash: str,
+        file: FileSource | None = None,
+        *,
+        file_url: str | None = None,
+        filename: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> Call[Collection]:
+        return _upload_call(
+            action,
+            file,
+            file_url,
+            filename,
+            on_progress,
+            Collection.from_wire,
+            collectionHash=collection_hash,
+        )
+
+    build.__doc__ = doc
+    return build
+
+
+set_logo = _image_upload(
+    "collection.setLogo", "Sets the collection's logo (JPEG, PNG, GIF or WebP; re-encoded)."
+)
+set_background_image = _image_upload(
+    "collection.setBackgroundImage",
+    "Sets the collection's background image (JPEG, PNG, GIF or WebP; re-encoded).",
+)
 
 
 def get_collection(collection_hash: str) -> Call[Collection]:

@@ -17,10 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+try:
+    import typer
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+except ImportError as missing:  # installed without the `cli` extra
+    raise SystemExit(
+        f"flipshelf-client's commands need {missing.name}: pip install 'flipshelf-client[cli]'"
+    ) from None
 
 from flipshelf_client.client import Client
 from flipshelf_client.errors import ConfigurationError, FlipshelfError
