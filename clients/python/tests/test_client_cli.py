@@ -140,29 +140,28 @@ def test_publish_wait_embed_prints_an_iframe_that_shows_the_book_on_another_site
 def test_publish_into_a_collection_prints_its_link_and_json(
     live: LiveServer, documents: dict[str, Path]
 ) -> None:
-    first = run(live, "publish", str(documents["binarytree-ex1"]), "--json")
+    trees, quartic = str(documents["binarytree-ex1"]), str(documents["lapdf-quartic"])
+    first = run(live, "publish", trees, quartic, "--title", "Shelf", "--json")
     assert first.returncode == 0, first.stderr
     answer = json.loads(first.stdout)
     key = answer["collectionHash"]
     assert answer["url"].startswith(f"{live.url}/widget/{key}")
-    assert [i["convertStatus"] for i in answer["items"]] == ["PROCESSING"]
+    # --title names the new collection (and so its first book); the others keep their names.
+    assert [i["title"] for i in answer["items"]] == ["Shelf", "lapdf-quartic"]
 
-    more = run(
-        live,
-        "publish",
-        str(documents["lapdf-quartic"]),
-        str(documents["binarytree-ex1"]),
-        "--collection",
-        key,
-        "--wait",
-    )
+    more = run(live, "publish", trees, "--collection", key, "--title", "Trees", "--wait")
     assert more.returncode == 0, more.stderr
     link = more.stdout.strip()
     assert link.startswith(f"{live.url}/widget/{key}")
     assert httpx.get(link, timeout=30, trust_env=False).status_code == 200
     with live.client() as client:
-        items = client.get_collection(key).items
-    assert len(items) == 3 and all(i.convert_status.value == "COMPLETE" for i in items)
+        collection = client.get_collection(key)
+    assert collection.title == "Shelf"
+    assert [i.title for i in collection.items] == ["Shelf", "lapdf-quartic", "Trees"]
+    assert all(i.convert_status.value == "COMPLETE" for i in collection.items)
+
+    refused = run(live, "publish", trees, quartic, "--collection", key, "--title", "Both")
+    assert refused.returncode == 2 and "give one file" in refused.stderr
 
 
 def test_download_html_writes_the_package(

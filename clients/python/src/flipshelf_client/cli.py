@@ -227,6 +227,8 @@ def publish(
 def _upload_all(
     client: Client, bars: Progress, files: Sequence[Path], key: str | None, title: str | None
 ) -> Collection:
+    # With --collection, --title names the one flipbook added; otherwise the new collection.
+    book_title = title if key else None
     current: Collection | None = None
     for path in files:
         progress = _upload_bar(bars, path)
@@ -234,7 +236,7 @@ def _upload_all(
             current = client.create_collection(path, title=title, on_progress=progress)
             key = current.collection_hash
         else:
-            current = client.add_flipbook(key, path, title=title, on_progress=progress)
+            current = client.add_flipbook(key, path, title=book_title, on_progress=progress)
     assert current is not None  # typer requires at least one file
     return current
 
