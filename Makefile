@@ -62,12 +62,12 @@ $(UV):
 
 # --locked: fail, rather than re-resolve, when uv.lock does not match pyproject.toml.
 # --inexact: leave the dev tools of an earlier `make test` in place.
-$(RUN_STAMP): uv.lock pyproject.toml | $(UV)
+$(RUN_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
 	@echo "== installing flipshelf's locked dependencies into $(VENV)/"
 	$(UV) sync --locked --inexact
 	touch $@
 
-$(DEV_STAMP): uv.lock pyproject.toml | $(UV)
+$(DEV_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
 	@echo "== installing flipshelf's locked dependencies and dev tools into $(VENV)/"
 	$(UV) sync --locked --extra dev
 	touch $@ $(RUN_STAMP)

@@ -220,5 +220,21 @@ def collections_link(
         out.print(f"valid until {link.expires_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
+def _client_command(name: str, summary: str) -> None:
+    """A command of flipshelf-client (clients/python), handed its arguments (--help included)
+    and imported only when it runs, so `flipshelf --help` does not load the client."""
+
+    @cli.command(name, help=summary, context_settings=PASS_THROUGH, add_help_option=False)
+    def run(ctx: typer.Context) -> None:
+        from flipshelf_client.cli import main as client_main
+
+        client_main([name, *ctx.args], prog_name="flipshelf")
+
+
+PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
+_client_command("publish", "Upload documents to a server; print the link or embed code.")
+_client_command("download-html", "Download a collection's offline HTML package.")
+
+
 def main() -> None:
     cli()
