@@ -201,4 +201,6 @@ def app_from_environment() -> Starlette:
 
     settings = Settings()
     configure(settings.log_format, settings.log_level)
-    return create_app(build_runtime(settings))
+    runtime = build_runtime(settings)
+    runtime.ports.inspector.warm_up()
+    return create_app(runtime)

@@ -155,6 +155,16 @@ class UploadChecker:
         with self._lock:
             self._idle.append(checker)
 
+    def warm_up(self) -> None:
+        """Starts one checker (and the fork server behind it) in the background, so the first
+        upload after start does not wait for them."""
+
+        def start() -> None:
+            with contextlib.suppress(Exception):  # the first upload starts one anyway
+                self._give_back(self._start())
+
+        threading.Thread(target=start, name="flipshelf-checker-warm-up", daemon=True).start()
+
     def idle_pids(self) -> list[int]:
         """Process ids of the checkers waiting for work."""
         with self._lock:

@@ -63,6 +63,9 @@ class ConversionInspector:
             raise InvalidFileFormat(refused.reason) from None
         return "png" if image.format == "png" else "jpg"
 
+    def warm_up(self) -> None:
+        self._checker.warm_up()
+
     def checker_pids(self) -> list[int]:
         """Process ids of the idle checker processes (for operators and tests)."""
         return self._checker.idle_pids()

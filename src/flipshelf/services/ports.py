@@ -194,6 +194,10 @@ class DocumentInspector(Protocol):
     """Opens an upload to learn its type and page count; refuses with 45 or 35."""
 
     def inspect(self, path: Path, max_pages: int) -> DocumentInfo: ...
+    def warm_up(self) -> None:
+        """Gets ready for the first upload in the background (a server just started)."""
+        ...
+
     def close(self) -> None:
         """Stops whatever processes the inspector keeps (at shutdown)."""
         ...
