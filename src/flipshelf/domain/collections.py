@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import PurePosixPath
 
 from flipshelf.domain.errors import BadRequest
 
@@ -156,3 +157,10 @@ def parse_description(value: str) -> str:
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise BadRequest(f"description longer than {MAX_DESCRIPTION_LENGTH} characters")
     return value
+
+
+def default_title(client_name: str) -> str:
+    """Titles default to the file's name without its extension: shown to people, never used
+    to name anything stored."""
+    stem = PurePosixPath(client_name.replace("\\", "/")).stem
+    return parse_title("".join(ch for ch in stem if ch.isprintable())) or "Untitled"

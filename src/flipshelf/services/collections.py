@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.collections import Collection, CollectionChanges
+from flipshelf.domain.embed import embed_code, parse_embed_options
 from flipshelf.domain.errors import Forbidden, InvalidCollectionHash
 from flipshelf.domain.hashes import is_collection_hash
 from flipshelf.domain.listing import ListQuery
@@ -54,3 +57,16 @@ def delete_flipbook(
 ) -> None:
     collection = find_owned(ports, account, collection_hash)
     ports.collections.delete_flipbook(collection.id, flipbook_hash, ports.clock.now())
+
+
+def embed(
+    ports: Ports,
+    account: Account,
+    collection_hash: str,
+    given: Callable[[str], str | None],
+    widget_base: str,
+) -> str:
+    """collection.getEmbed's code: the owned collection (46/43 first), then its options (40)."""
+    found = find_owned(ports, account, collection_hash)
+    options = parse_embed_options(given, found.width, found.height)
+    return embed_code(widget_base, found.hash, options)

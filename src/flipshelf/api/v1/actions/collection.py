@@ -12,7 +12,6 @@ from flipshelf.domain.collections import (
     parse_rtl,
     parse_title,
 )
-from flipshelf.domain.embed import EmbedOptions, embed_code, parse_flag, parse_position
 from flipshelf.domain.listing import (
     ListQuery,
     page_window,
@@ -74,17 +73,14 @@ def get_list(call: Call) -> Data:
 
 
 def get_embed(call: Call) -> Data:
-    found = collections.find_owned(call.ports, call.account, call.required("collectionHash"))
-    width, height = call.optional("width"), call.optional("height")
-    options = EmbedOptions(
-        https=parse_flag("https", call.optional("https")),
-        responsive=parse_flag("responsive", call.optional("responsive")),
-        start_page=parse_position("startPage", call.optional("startPage")),
-        start_book=parse_position("startBook", call.optional("startBook")),
-        width=parse_dimension("width", width) if width else found.width,
-        height=parse_dimension("height", height) if height else found.height,
+    code = collections.embed(
+        call.ports,
+        call.account,
+        call.required("collectionHash"),
+        call.optional,
+        call.urls.widget_base,
     )
-    return {"embedCode": embed_code(call.urls.widget_base, found.hash, options)}
+    return {"embedCode": code}
 
 
 def delete_logo(call: Call) -> Data:
