@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flipshelf.domain.accounts import Account
-from flipshelf.domain.collections import Collection, CollectionChanges
+from flipshelf.domain.collections import Collection, CollectionChanges, moved
 from flipshelf.domain.embed import embed_code, parse_embed_options
 from flipshelf.domain.errors import Forbidden, InvalidCollectionHash
 from flipshelf.domain.hashes import is_collection_hash
@@ -43,13 +43,33 @@ def search(ports: Ports, account: Account, query: ListQuery) -> tuple[int, list[
     return ports.collections.search(account.id, query)
 
 
-def delete_logo(ports: Ports, account: Account, collection_hash: str) -> Collection:
+def _clear_image(ports: Ports, account: Account, collection_hash: str, role: str) -> Collection:
     collection = find_owned(ports, account, collection_hash)
-    updated, old_key = ports.collections.replace_logo(collection.id, None, ports.clock.now())
+    replace = (
+        ports.collections.replace_logo if role == "logo" else ports.collections.replace_background
+    )
+    updated, old_key = replace(collection.id, None, ports.clock.now())
     if old_key:
         # The row no longer points at the file, so a failed delete only leaves an orphan.
         ports.files.delete(old_key)
     return updated
+
+
+def delete_logo(ports: Ports, account: Account, collection_hash: str) -> Collection:
+    return _clear_image(ports, account, collection_hash, "logo")
+
+
+def delete_background(ports: Ports, account: Account, collection_hash: str) -> Collection:
+    return _clear_image(ports, account, collection_hash, "background")
+
+
+def move_flipbook(
+    ports: Ports, account: Account, collection_hash: str, flipbook_hash: str, offset: int
+) -> Collection:
+    """Moves one book `offset` places in its collection (negative: towards the start)."""
+    collection = find_owned(ports, account, collection_hash)
+    order = moved([item.hash for item in collection.items], flipbook_hash, offset)
+    return ports.collections.reorder(collection.id, order, ports.clock.now())
 
 
 def delete_flipbook(
