@@ -78,7 +78,12 @@ def login_link(
     ports: Ports, sign_in: SignInPorts, name: str, seconds: int, public_url: str
 ) -> LoginLink:
     """A one-time link that signs the named account in, valid for `seconds`."""
-    account = accounts.by_name(ports, name)
+    return link_for(ports, sign_in, accounts.by_name(ports, name), seconds, public_url)
+
+
+def link_for(
+    ports: Ports, sign_in: SignInPorts, account: Account, seconds: int, public_url: str
+) -> LoginLink:
     nonce = secrets.token_urlsafe(24)
     expires_at = link_expiry(ports.clock.now(), seconds)
     signed = sign_in.link_signer.query(login_subject(account.id, nonce), expires_at)
