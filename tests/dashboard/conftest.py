@@ -48,9 +48,11 @@ def link_parts(url: str) -> dict[str, str]:
     return dict(parse_qsl(urlsplit(url).query))
 
 
-def open_browser(runtime: Runtime, sign_in: SignInPorts, tenant: Tenant) -> Browser:
+def open_browser(
+    runtime: Runtime, sign_in: SignInPorts, tenant: Tenant, base_url: str = "http://testserver"
+) -> Browser:
     """Signs in the way a person does with a login link: open it, press Continue."""
-    client = TestClient(create_app(runtime), raise_server_exceptions=True)
+    client = TestClient(create_app(runtime), base_url=base_url)
     client.__enter__()
     link = signin.login_link(runtime.ports, sign_in, tenant.account.name, 900, "")
     page = client.get(link.url)

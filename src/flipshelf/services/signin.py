@@ -145,10 +145,8 @@ def sign_in_with_password(
     found = _password_account(ports, sign_in, name) if usable_password(password) else None
     keys = [address_key(address)] + ([account_key(found[0].id)] if found else [])
     held = sign_in.failures.get(keys)
-    wait = max(
-        wait_before_attempt(held.get(keys[0]), now, ADDRESS_RULE),
-        *(wait_before_attempt(held.get(key), now, ACCOUNT_RULE) for key in keys[1:]),
-    )
+    rules = [ADDRESS_RULE] + [ACCOUNT_RULE] * (len(keys) - 1)
+    wait = max(wait_before_attempt(held.get(k), now, r) for k, r in zip(keys, rules, strict=True))
     if wait.total_seconds() > 0:
         raise SignInThrottled(max(1, int(wait.total_seconds() + 0.999)))
     if found is None:
