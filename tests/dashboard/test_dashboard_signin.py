@@ -151,6 +151,7 @@ def test_a_login_link_shows_continue_then_signs_in_once(
     assert page.status_code == again.status_code == 200
     assert f"Sign in as {tenant.account.name}" in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert continue_with(client, link.url).status_code == 303  # type: ignore[attr-defined]
     assert client.get("/dashboard/").status_code == 200
     client.cookies.clear()
