@@ -67,9 +67,16 @@
   }
   var pages = document.querySelector('[data-chart="pages"]');
   if (pages && data.pages.page.length) {
+    var pageAxes = axes("t");
+    /* Page numbers are whole: no tick between two pages. */
+    pageAxes[0].incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+    pageAxes[0].values = function (u, ticks) { return ticks.map(function (v) { return Number.isInteger(v) ? v : ""; }); };
     charts.push(draw(pages, {
-      scales: { x: { time: false }, t: {} },
-      axes: axes("t"),
+      scales: {
+        x: { time: false, range: function (u, min, max) { return [min - 0.5, max + 0.5]; } },
+        t: {}
+      },
+      axes: pageAxes,
       series: [
         { label: "Page" },
         { label: "Views", stroke: BLUE, fill: "rgba(29,86,179,0.35)", paths: bars, points: { show: false } },

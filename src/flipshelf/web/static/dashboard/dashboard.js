@@ -260,6 +260,18 @@
     options.append(status);
     var timer = null;
 
+    /* The preview is as tall as the player it shows, plus the page's margins. */
+    var fit = function () {
+      var tall = parseInt(height.value || height.getAttribute("placeholder"), 10) || 385;
+      var responsive = options.querySelector('[name="responsive"]').checked;
+      if (responsive) {
+        var wide = parseInt(width.value || width.getAttribute("placeholder"), 10) || 650;
+        tall = Math.round(frame.clientWidth * tall / wide);
+      }
+      frame.style.height = Math.min(Math.max(tall + 24, 200), 1200) + "px";
+    };
+    fit();
+
     var refresh = function () {
       var query = new URLSearchParams();
       new FormData(options).forEach(function (value, name) { if (value !== "") { query.append(name, value); } });
@@ -271,6 +283,7 @@
         }
         status.hidden = true;
         code.value = answer.body.code;
+        fit();
         if (frame.getAttribute("src") !== answer.body.preview) { frame.setAttribute("src", answer.body.preview); }
         history.replaceState(null, "", "?" + query.toString());
       });
