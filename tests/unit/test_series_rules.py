@@ -44,9 +44,9 @@ def test_every_day_of_the_range_gets_a_point_even_without_figures() -> None:
 def test_the_first_week_and_month_start_at_the_range_not_before_it() -> None:
     span = DateRange(date(2026, 11, 25), date(2027, 1, 10))
     weeks = series([], Period.WEEK, span)
-    assert weeks[0].start == date(2026, 11, 25) and weeks[1].start == date(2026, 11, 30)
+    assert weeks[0].day == date(2026, 11, 25) and weeks[1].day == date(2026, 11, 30)
     months = series([], Period.MONTH, span)
-    assert [p.start for p in months] == [date(2026, 11, 25), date(2026, 12, 1), date(2027, 1, 1)]
+    assert [p.day for p in months] == [date(2026, 11, 25), date(2026, 12, 1), date(2027, 1, 1)]
 
 
 def test_days_outside_the_range_are_left_out() -> None:
@@ -83,8 +83,8 @@ def test_buckets_add_up_to_the_totals_of_the_range(
     inside = [d for d in days if start <= d.day <= end]
     for field in ("impressions", "views", "time_spent", "downloads"):
         assert sum(getattr(p, field) for p in points) == sum(getattr(d, field) for d in inside)
-    assert [p.start for p in points] == sorted({p.start for p in points})
-    assert points[0].start == start and all(start <= p.start <= end for p in points)
+    assert [p.day for p in points] == sorted({p.day for p in points})
+    assert points[0].day == start and all(start <= p.day <= end for p in points)
 
 
 def test_default_ranges_end_today() -> None:

@@ -29,6 +29,14 @@ def _sum(column: Any) -> Any:
     return func.coalesce(func.sum(column), 0)
 
 
+def _sums() -> list[Any]:
+    """The four counters of `stats_days`, summed, under their own names."""
+    t = stats_days
+    return [
+        _sum(t.c[name]).label(name) for name in ("impressions", "views", "time_spent", "downloads")
+    ]
+
+
 class SqlStats:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -38,14 +46,7 @@ class SqlStats:
             return Totals()
         t = stats_days
         with self._db.read() as conn:
-            row = conn.execute(
-                select(
-                    _sum(t.c.impressions).label("impressions"),
-                    _sum(t.c.views).label("views"),
-                    _sum(t.c.time_spent).label("time_spent"),
-                    _sum(t.c.downloads).label("downloads"),
-                ).where(*_within(t, collection_ids, days))
-            ).one()
+            row = conn.execute(select(*_sums()).where(*_within(t, collection_ids, days))).one()
             pages = self._pages(conn, collection_ids, days) if with_pages else ()
         return Totals(
             impressions=int(row.impressions),
@@ -62,13 +63,7 @@ class SqlStats:
         t = stats_days
         with self._db.read() as conn:
             rows = conn.execute(
-                select(
-                    t.c.day,
-                    _sum(t.c.impressions).label("impressions"),
-                    _sum(t.c.views).label("views"),
-                    _sum(t.c.time_spent).label("time_spent"),
-                    _sum(t.c.downloads).label("downloads"),
-                )
+                select(t.c.day, *_sums())
                 .where(*_within(t, collection_ids, days))
                 .group_by(t.c.day)
                 .order_by(t.c.day)

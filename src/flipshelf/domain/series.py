@@ -28,6 +28,9 @@ class Period(StrEnum):
 
 @dataclass(frozen=True)
 class DayFigures:
+    """The counters of one day, or of one bucket of days starting at `day` (a chart's point:
+    its first day, clipped to the range)."""
+
     day: date
     impressions: int = 0
     views: int = 0
@@ -35,15 +38,7 @@ class DayFigures:
     downloads: int = 0
 
 
-@dataclass(frozen=True)
-class Point:
-    """One bucket: the day it starts (clipped to the range) and its sums."""
-
-    start: date
-    impressions: int = 0
-    views: int = 0
-    time_spent: int = 0
-    downloads: int = 0
+Point = DayFigures
 
 
 def parse_period(value: str | None) -> Period:

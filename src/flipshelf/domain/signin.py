@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from flipshelf.domain.errors import BadRequest
+from flipshelf.domain.links import parse_seconds
 
 # A session's last activity is written at most this often: reading a page is not a write.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -151,16 +152,9 @@ MAX_LOGIN_LINK_SECONDS = 7 * 24 * 3600
 
 def parse_login_link_seconds(value: str | None, default: int) -> int:
     """How long a login link works: 60 seconds to a week; absent: `default`."""
-    if value is None or value == "":
-        return default
-    if not value.isascii() or not value.isdigit():
-        raise BadRequest("the expiry is a whole number of seconds")
-    seconds = int(value)
-    if not MIN_LOGIN_LINK_SECONDS <= seconds <= MAX_LOGIN_LINK_SECONDS:
-        raise BadRequest(
-            f"a login link lasts {MIN_LOGIN_LINK_SECONDS} to {MAX_LOGIN_LINK_SECONDS} seconds"
-        )
-    return seconds
+    return parse_seconds(
+        "--expires", value, default, MIN_LOGIN_LINK_SECONDS, MAX_LOGIN_LINK_SECONDS
+    )
 
 
 def login_subject(account_id: int, nonce: str) -> str:

@@ -29,7 +29,7 @@ def chart_data(chart: stats.Chart) -> dict[str, Any]:
     points = chart.points
     return {
         "period": chart.period.value,
-        "starts": [p.start.isoformat() for p in points],
+        "starts": [p.day.isoformat() for p in points],
         "impressions": [p.impressions for p in points],
         "views": [p.views for p in points],
         "time": [p.time_spent for p in points],

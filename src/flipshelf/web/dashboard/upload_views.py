@@ -9,6 +9,7 @@ reads JSON; a form posted without script gets the same JSON's refusal as a page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from flipshelf.domain.collections import (
     DEFAULT_HEIGHT,
     DEFAULT_WIDTH,
+    Collection,
     CollectionStatus,
     default_title,
     parse_collection_status,
@@ -32,6 +34,8 @@ from flipshelf.web.dashboard.guard import CSRF_FIELD, CsrfRefused, Guard, see_ot
 from flipshelf.web.dashboard.presenters import STATUS_HELP, STATUS_LABELS, progress_view
 from flipshelf.web.dashboard.render import Problem, json_answer, not_found, render, root
 from flipshelf.web.staging import StagedFile, content_type
+
+UseCase = Callable[[Form, StagedFile], Collection]
 
 
 @dataclass
@@ -117,12 +121,23 @@ class UploadViews:
             return see_other(f"{url}?done=saved")
         return json_answer({**data, "url": url})
 
-    async def create(self, dash: Dashboard, visit: Visit) -> Response:
+    async def _publish(self, dash: Dashboard, visit: Visit, use: UseCase) -> Collection:
+        """Reads the upload (or fetches its address), runs `use` on it, discards what is left."""
         upload = await read_upload(self.guard, dash, visit)
         try:
             staged = await _staged(dash, upload)
-            status = upload.form.present("collectionStatus")
-            title = _title(upload.form, staged)
+            return await run_in_threadpool(use, upload.form, staged)
+        finally:
+            _discard(upload)
+
+    def _progress(self, visit: Visit, collection: Collection) -> Response:
+        thumb = image_url(root(visit.request), collection, "thumb")
+        return self._answer(visit, collection.hash, progress_view(collection, thumb))
+
+    async def create(self, dash: Dashboard, visit: Visit) -> Response:
+        def use(form: Form, staged: StagedFile) -> Collection:
+            status = form.present("collectionStatus")
+            title = _title(form, staged)
             fields = uploads.CollectionFields(
                 title,
                 "",
@@ -130,40 +145,24 @@ class UploadViews:
                 DEFAULT_WIDTH,
                 DEFAULT_HEIGHT,
             )
-            created = await run_in_threadpool(
-                uploads.create_collection,
-                dash.ports,
-                visit.account,
-                staged.path,
-                fields,
-                title,
-                dash.limits,
+            return uploads.create_collection(
+                dash.ports, visit.account, staged.path, fields, title, dash.limits
             )
-        finally:
-            _discard(upload)
-        view = progress_view(created, image_url(root(visit.request), created, "thumb"))
-        return self._answer(visit, created.hash, view)
+
+        return self._progress(visit, await self._publish(dash, visit, use))
 
     async def add_book(self, dash: Dashboard, visit: Visit) -> Response:
         collection_hash = visit.path_param("collection")
         # 404 before anything is read or fetched.
         await run_in_threadpool(collections.find_owned, dash.ports, visit.account, collection_hash)
-        upload = await read_upload(self.guard, dash, visit)
-        try:
-            staged = await _staged(dash, upload)
-            updated = await run_in_threadpool(
-                uploads.add_flipbook,
-                dash.ports,
-                visit.account,
-                collection_hash,
-                staged.path,
-                _title(upload.form, staged),
-                dash.limits,
+
+        def use(form: Form, staged: StagedFile) -> Collection:
+            title = _title(form, staged)
+            return uploads.add_flipbook(
+                dash.ports, visit.account, collection_hash, staged.path, title, dash.limits
             )
-        finally:
-            _discard(upload)
-        view = progress_view(updated, image_url(root(visit.request), updated, "thumb"))
-        return self._answer(visit, updated.hash, view)
+
+        return self._progress(visit, await self._publish(dash, visit, use))
 
     async def set_image(self, dash: Dashboard, visit: Visit) -> Response:
         collection_hash, role = visit.path_param("collection"), visit.path_param("role")
@@ -171,17 +170,13 @@ class UploadViews:
             return not_found(visit.request, self.guard.policy)
         await run_in_threadpool(collections.find_owned, dash.ports, visit.account, collection_hash)
         use_case = uploads.set_logo if role == "logo" else uploads.set_background
-        upload = await read_upload(self.guard, dash, visit)
-        try:
-            staged = await _staged(dash, upload)
-            updated = await run_in_threadpool(
-                use_case, dash.ports, visit.account, collection_hash, staged.path
-            )
-        finally:
-            _discard(upload)
-        return self._answer(
-            visit, updated.hash, {"image": image_url(root(visit.request), updated, role)}
-        )
+
+        def use(_form: Form, staged: StagedFile) -> Collection:
+            return use_case(dash.ports, visit.account, collection_hash, staged.path)
+
+        updated = await self._publish(dash, visit, use)
+        image = image_url(root(visit.request), updated, role)
+        return self._answer(visit, updated.hash, {"image": image})
 
 
 def _discard(upload: Upload) -> None:

@@ -17,10 +17,24 @@
 
   function widthOf(element) { return Math.max(280, element.clientWidth || 600); }
 
+  /* Every figure is a whole number counted from zero: no fractional ticks, no floating base. */
+  var WHOLE = {
+    incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000],
+    values: function (u, ticks) { return ticks.map(function (v) { return Number.isInteger(v) ? v : ""; }); }
+  };
+
+  function fromZero(u, min, max) { return [0, Math.max(1, Math.ceil(max * 1.1))]; }
+
+  function scales(x, second) {
+    var all = { x: x, y: { range: fromZero } };
+    if (second) { all[second] = { range: fromZero }; }
+    return all;
+  }
+
   function axes(second) {
-    var list = [Object.assign({}, AXIS), Object.assign({}, AXIS, { size: 56 })];
+    var list = [Object.assign({}, AXIS), Object.assign({}, AXIS, WHOLE, { size: 56 })];
     if (second) {
-      list.push(Object.assign({}, AXIS, { side: 1, scale: second, grid: { show: false }, size: 56 }));
+      list.push(Object.assign({}, AXIS, WHOLE, { side: 1, scale: second, grid: { show: false }, size: 56 }));
     }
     return list;
   }
@@ -43,7 +57,7 @@
   if (readers) {
     charts.push(draw(readers, {
       tzDate: utc,
-      scales: { x: { time: true } },
+      scales: scales({ time: true }),
       axes: axes(),
       series: [
         {},
@@ -56,7 +70,7 @@
   if (reading) {
     charts.push(draw(reading, {
       tzDate: utc,
-      scales: { x: { time: true }, n: {} },
+      scales: scales({ time: true }, "n"),
       axes: axes("n"),
       series: [
         {},
@@ -69,13 +83,11 @@
   if (pages && data.pages.page.length) {
     var pageAxes = axes("t");
     /* Page numbers are whole: no tick between two pages. */
-    pageAxes[0].incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
-    pageAxes[0].values = function (u, ticks) { return ticks.map(function (v) { return Number.isInteger(v) ? v : ""; }); };
+    Object.assign(pageAxes[0], WHOLE);
     charts.push(draw(pages, {
-      scales: {
-        x: { time: false, range: function (u, min, max) { return [min - 0.5, max + 0.5]; } },
-        t: {}
-      },
+      scales: scales(
+        { time: false, range: function (u, min, max) { return [min - 0.5, max + 0.5]; } }, "t"
+      ),
       axes: pageAxes,
       series: [
         { label: "Page" },
