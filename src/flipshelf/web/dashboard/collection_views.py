@@ -21,7 +21,7 @@ from flipshelf.services import collections
 from flipshelf.web.dashboard.context import Dashboard, Visit
 from flipshelf.web.dashboard.guard import Guard, see_other
 from flipshelf.web.dashboard.presenters import STATUS_HELP, STATUS_LABELS, progress_view
-from flipshelf.web.dashboard.render import Problem, json_answer, not_found, render, root
+from flipshelf.web.dashboard.render import Problem, json_answer, not_found, root
 from flipshelf.web.routes import serve_file, thumbnail_key
 
 PAGE_SIZE = 24
@@ -79,14 +79,10 @@ class CollectionViews:
         self, visit: Visit, template: str, problem: Problem | None = None, **context: object
     ) -> Response:
         done = DONE.get(visit.request.query_params.get("done", ""))
-        return render(
-            visit.request,
-            self.guard.policy,
+        return self.guard.show(
+            visit,
             template,
-            problem.status if problem else 200,
-            account=visit.account,
-            csrf=visit.session.csrf,
-            problem=problem,
+            problem,
             done=None if problem else done,
             labels=STATUS_LABELS,
             **context,

@@ -20,7 +20,7 @@ from flipshelf.services import collections, links, packages
 from flipshelf.web.dashboard.collection_views import owned
 from flipshelf.web.dashboard.context import Dashboard, Visit
 from flipshelf.web.dashboard.guard import Guard, see_other
-from flipshelf.web.dashboard.render import Problem, json_answer, origin, render, root
+from flipshelf.web.dashboard.render import Problem, json_answer, origin, root
 
 OPTIONS = ("width", "height", "responsive", "startBook", "startPage", "https")
 PRESETS = {
@@ -99,14 +99,10 @@ class EmbedViews:
             code = await run_in_threadpool(self._code, dash, visit, chosen)
         base = root(visit.request)
         query = urlencode({k: v for k, v in chosen.items() if v})
-        return render(
-            visit.request,
-            self.guard.policy,
+        return self.guard.show(
+            visit,
             "embed.html",
-            problem.status if problem else 200,
-            account=visit.account,
-            csrf=visit.session.csrf,
-            problem=problem,
+            problem,
             collection=found,
             code=code,
             chosen=chosen,

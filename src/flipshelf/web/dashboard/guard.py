@@ -14,6 +14,7 @@ Another account's collection (or a deleted one) answers 404 everywhere, like an 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from python_multipart.exceptions import MultipartParseError
@@ -93,6 +94,22 @@ class Guard:
     def csrf_ok(self, visit: Visit, given: str | None = None) -> bool:
         token = given or visit.request.headers.get(CSRF_HEADER)
         return csrf_matches(visit.session.csrf, token)
+
+    def show(
+        self, visit: Visit, template: str, problem: Problem | None, **context: Any
+    ) -> Response:
+        """A signed-in page: the account, the session's CSRF token and what went wrong."""
+        context.setdefault("account", visit.account)
+        status = problem.status if problem else 200
+        return render(
+            visit.request,
+            self.policy,
+            template,
+            status,
+            csrf=visit.session.csrf,
+            problem=problem,
+            **context,
+        )
 
     def forbidden(self, request: Request) -> Response:
         return render(

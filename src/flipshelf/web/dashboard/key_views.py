@@ -10,7 +10,7 @@ from flipshelf.domain.errors import BadRequest
 from flipshelf.services import accounts
 from flipshelf.web.dashboard.context import Dashboard, Visit
 from flipshelf.web.dashboard.guard import Guard, see_other
-from flipshelf.web.dashboard.render import Problem, render, root
+from flipshelf.web.dashboard.render import Problem, root
 
 DONE = {"strict-on": "Strict mode is on.", "strict-off": "Strict mode is off."}
 
@@ -29,14 +29,11 @@ class KeyViews:
         # The session's account may be stale about `strict`: read it afresh.
         account = await run_in_threadpool(dash.ports.accounts.by_id, visit.account.id)
         done = DONE.get(visit.request.query_params.get("done", ""))
-        return render(
-            visit.request,
-            self.guard.policy,
+        return self.guard.show(
+            visit,
             "keys.html",
-            problem.status if problem else 200,
+            problem,
             account=account or visit.account,
-            csrf=visit.session.csrf,
-            problem=problem,
             done=None if problem or secret else done,
             secret=secret,
         )

@@ -18,7 +18,7 @@ from flipshelf.services import stats
 from flipshelf.web.dashboard.collection_views import owned
 from flipshelf.web.dashboard.context import Dashboard, Visit
 from flipshelf.web.dashboard.guard import Guard
-from flipshelf.web.dashboard.render import Problem, render
+from flipshelf.web.dashboard.render import Problem
 
 ChartRead = Callable[[Period, DateRange], stats.Chart]
 PERIODS = {"day": "Days", "week": "Weeks", "month": "Months"}
@@ -65,17 +65,7 @@ class StatsViews:
     async def _show(
         self, dash: Dashboard, visit: Visit, problem: Problem | None, **context: Any
     ) -> Response:
-        return render(
-            visit.request,
-            self.guard.policy,
-            "stats.html",
-            problem.status if problem else 200,
-            account=visit.account,
-            csrf=visit.session.csrf,
-            problem=problem,
-            periods=PERIODS,
-            **context,
-        )
+        return self.guard.show(visit, "stats.html", problem, periods=PERIODS, **context)
 
     def _chart(self, visit: Visit, read: ChartRead) -> tuple[stats.Chart, Problem | None]:
         today = self.guard.dash.ports.clock.now().date()

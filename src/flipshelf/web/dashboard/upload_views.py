@@ -32,7 +32,7 @@ from flipshelf.web.dashboard.context import Dashboard, Visit
 from flipshelf.web.dashboard.forms import Form
 from flipshelf.web.dashboard.guard import CSRF_FIELD, CsrfRefused, Guard, see_other, wants_json
 from flipshelf.web.dashboard.presenters import STATUS_HELP, STATUS_LABELS, progress_view
-from flipshelf.web.dashboard.render import Problem, json_answer, not_found, render, root
+from flipshelf.web.dashboard.render import Problem, json_answer, not_found, root
 from flipshelf.web.staging import StagedFile, content_type
 
 UseCase = Callable[[Form, StagedFile], Collection]
@@ -100,14 +100,10 @@ class UploadViews:
         self.guard = guard
 
     async def new_page(self, dash: Dashboard, visit: Visit, problem: Problem | None) -> Response:
-        return render(
-            visit.request,
-            self.guard.policy,
+        return self.guard.show(
+            visit,
             "new.html",
-            problem.status if problem else 200,
-            account=visit.account,
-            csrf=visit.session.csrf,
-            problem=problem,
+            problem,
             statuses=list(CollectionStatus),
             labels=STATUS_LABELS,
             status_help=STATUS_HELP,
