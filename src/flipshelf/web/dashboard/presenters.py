@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus, Flipbook
-from flipshelf.services import reading
 
 STATUS_LABELS = {
     CollectionStatus.PUBLISHED: "Published",
@@ -45,7 +44,3 @@ def progress_view(collection: Collection, thumbnail: str | None) -> dict[str, An
         "thumbnail": thumbnail,
         "books": [book_view(item) for item in collection.items],
     }
-
-
-def is_public(collection: Collection) -> bool:
-    return reading.is_public(collection)
