@@ -24,7 +24,9 @@ from flipshelf.db.database import Database, make_engine
 from flipshelf.db.nonces import SqlNonces
 from flipshelf.db.packages import SqlPackages
 from flipshelf.db.quota import SqlQuota
+from flipshelf.db.sessions import SqlLoginLinks, SqlPasswords, SqlSessions, SqlSignInFailures
 from flipshelf.db.stats import SqlStats
+from flipshelf.domain.signin import SessionPolicy
 from flipshelf.fetch.policy import AllowList, FetchPolicy
 from flipshelf.fetch.port import GuardedFetcher
 from flipshelf.jobs.conversion_job import ConversionContext
@@ -34,11 +36,15 @@ from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.links import SignedLinks
 from flipshelf.security.package_links import PackageLinks
+from flipshelf.security.passwords import Argon2Hasher
 from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.accounts import CredentialCache
-from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
+from flipshelf.services.ports import Clock, JobQueue, Ports, SignInPorts, SystemClock
+from flipshelf.services.uploads import UploadLimits
 from flipshelf.settings import Settings
 from flipshelf.storage import S3Credentials, make_store
+from flipshelf.web.dashboard.context import Dashboard
+from flipshelf.web.dashboard.routes import dashboard_routes
 from flipshelf.web.packages import package_routes
 from flipshelf.web.routes import web_routes
 from flipshelf.web.urls import PublicUrls
@@ -151,6 +157,37 @@ def package_context(runtime: Runtime) -> PackageContext:
     )
 
 
+def sign_in_ports(runtime: Runtime) -> SignInPorts:
+    settings, db = runtime.settings, runtime.db
+    return SignInPorts(
+        passwords=SqlPasswords(db),
+        sessions=SqlSessions(db),
+        login_links=SqlLoginLinks(db),
+        failures=SqlSignInFailures(db),
+        hasher=Argon2Hasher(),
+        link_signer=SignedLinks(runtime.server_key, "login"),
+        policy=SessionPolicy(
+            idle=timedelta(minutes=settings.dashboard_idle_minutes),
+            absolute=timedelta(hours=settings.dashboard_session_hours),
+        ),
+    )
+
+
+def dashboard(runtime: Runtime) -> Dashboard:
+    settings = runtime.settings
+    public_url = settings.resolved_public_url()
+    return Dashboard(
+        ports=runtime.ports,
+        sign_in=sign_in_ports(runtime),
+        box=runtime.box,
+        urls=PublicUrls(public_url),
+        limits=UploadLimits(settings.uploads_per_month, settings.max_pages),
+        max_upload_bytes=settings.max_upload_bytes,
+        staging_dir=settings.data_dir / "staging",
+        secure_cookies=public_url.startswith("https://"),
+    )
+
+
 def api_config(settings: Settings) -> ApiConfig:
     return ApiConfig(
         maintenance=settings.maintenance,
@@ -191,6 +228,7 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/v1", v1.handle, methods=methods),
             *web_routes(runtime.ports),
             *package_routes(runtime.ports),
+            *dashboard_routes(dashboard(runtime)),
         ],
     )
 

@@ -13,14 +13,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flipshelf.app import Runtime, build_runtime
+from flipshelf.app import Runtime, build_runtime, sign_in_ports
 from flipshelf.db.migrate import upgrade
 from flipshelf.db.workers import SqlWorkers
+from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import FlipshelfError
 from flipshelf.domain.links import DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, MIN_LINK_SECONDS
+from flipshelf.domain.signin import (
+    MAX_LOGIN_LINK_SECONDS,
+    MIN_LOGIN_LINK_SECONDS,
+    parse_login_link_seconds,
+)
 from flipshelf.jobs.supervisor import Supervisor
 from flipshelf.logging import configure
-from flipshelf.services import accounts, links
+from flipshelf.services import accounts, links, signin
 from flipshelf.settings import Settings
 from flipshelf.web.urls import PublicUrls
 
@@ -71,9 +77,10 @@ def serve(
     settings = Settings()
     runtime = _runtime(settings)
     if runtime.ports.accounts.count_active() == 0:
-        _, pair = accounts.create(runtime.ports, runtime.box, "default")
+        account, pair = accounts.create(runtime.ports, runtime.box, "default")
         out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
         out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
+        print_first_sign_in(runtime, account)
     # uvicorn restores this handler after its graceful shutdown and re-raises SIGTERM: exiting
     # through SystemExit lets `finally` stop the workers (the default handler would kill us first).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -186,9 +193,81 @@ def accounts_strict(
     api_key: str, off: Annotated[bool, typer.Option("--off", help="Leave strict mode.")] = False
 ) -> None:
     """Require signed `timestamp` and `nonce` from this key (replays answer 44)."""
-    if not _runtime().ports.accounts.set_strict(api_key, not off):
-        raise _fail("no account has this apiKey")
+    try:
+        accounts.set_strict(_runtime().ports, api_key, not off)
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
     out.print(f"strict mode {'off' if off else 'on'} for {api_key}")
+
+
+@accounts_cli.command("password")
+def accounts_password(
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    from_stdin: Annotated[
+        bool,
+        typer.Option("--stdin", help="Read the password from the first line of standard input."),
+    ] = False,
+) -> None:
+    """Set the password the account signs in to the dashboard with (stored as an argon2id
+    hash). Signs the account's browsers out."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    runtime = _runtime()
+    try:
+        account = signin.set_password(runtime.ports, sign_in_ports(runtime), name, password)
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
+    out.print(f"password set for {account.name} ({account.api_key})")
+
+
+@accounts_cli.command("login-link")
+def accounts_login_link(
+    name: Annotated[str, typer.Argument(help="The account's name.")],
+    expires: Annotated[
+        int | None,
+        typer.Option(
+            "--expires",
+            help=f"Seconds the link works ({MIN_LOGIN_LINK_SECONDS} to "
+            f"{MAX_LOGIN_LINK_SECONDS}; default FLIPSHELF_LOGIN_LINK_SECONDS).",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print a one-time, expiring link that signs the account in to the dashboard."""
+    runtime = _runtime()
+    try:
+        link = _login_link(runtime, name, None if expires is None else str(expires))
+    except FlipshelfError as error:
+        raise _fail(error.detail) from None
+    if as_json:
+        typer.echo(json.dumps({"url": link.url, "expiresAt": link.expires_at.isoformat()}))
+    else:
+        out.print(link.url, soft_wrap=True)
+        out.print(f"signs in once, until {link.expires_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _login_link(runtime: Runtime, name: str, expires: str | None) -> signin.LoginLink:
+    settings = runtime.settings
+    seconds = parse_login_link_seconds(expires, settings.login_link_seconds)
+    return signin.login_link(
+        runtime.ports, sign_in_ports(runtime), name, seconds, settings.resolved_public_url()
+    )
+
+
+def print_first_sign_in(runtime: Runtime, account: Account) -> None:
+    """`serve` prints a sign-in link for the first account beside its key pair."""
+    settings = runtime.settings
+    link = signin.link_for(
+        runtime.ports,
+        sign_in_ports(runtime),
+        account,
+        settings.login_link_seconds,
+        settings.resolved_public_url(),
+    )
+    out.print("  dashboard sign-in link (works once; `flipshelf accounts login-link NAME`):")
+    out.print(f"  signin: {link.url}", soft_wrap=True)
 
 
 @collections_cli.command("link")

@@ -213,6 +213,29 @@ class Settings(BaseSettings):
         ),
     )
 
+    dashboard_idle_minutes: int = Field(
+        default=120,
+        ge=1,
+        description=(
+            "A dashboard session ends after this many minutes without a request (the browser "
+            "must sign in again)."
+        ),
+    )
+    dashboard_session_hours: int = Field(
+        default=168,
+        ge=1,
+        description="A dashboard session ends this many hours after signing in, however active.",
+    )
+    login_link_seconds: int = Field(
+        default=900,
+        ge=60,
+        le=7 * 24 * 3600,
+        description=(
+            "How long a sign-in link from `flipshelf accounts login-link` (or `flipshelf serve`) "
+            "works unless `--expires` says otherwise; each link signs in once."
+        ),
+    )
+
     @field_validator("log_format")
     @classmethod
     def _known_log_format(cls, value: str) -> str:

@@ -55,14 +55,18 @@ def runner(data_dir: Path, database_url: str) -> Cli:
     """Runs `flipshelf ARGS...`; SQLite uses the default file in the data directory."""
     env = clean_environment(data_dir, database_url)
 
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, ok: bool = True, given: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`given`: what the operator types on standard input (none by default)."""
         done = subprocess.run(
             [*flipshelf_command(), *args],
             env=env,
             capture_output=True,
             text=True,
             timeout=60,
-            stdin=subprocess.DEVNULL,
+            input=given,
+            stdin=subprocess.DEVNULL if given is None else None,
             check=False,
         )
         if ok:

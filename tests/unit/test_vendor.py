@@ -11,12 +11,13 @@ from pathlib import Path
 from flipshelf.web.widget import EMPTY_STYLE_HASH, PAGE_FLIP_STYLE_HASH, STATIC_DIR
 
 VENDOR = STATIC_DIR / "vendor"
+DASHBOARD_VENDOR = STATIC_DIR / "dashboard" / "vendor"
 
 
-def table() -> dict[str, str]:
+def table(folder: Path = VENDOR) -> dict[str, str]:
     """file name -> sha256, from the README's table."""
     rows = re.findall(
-        r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", (VENDOR / "README.md").read_text(), re.M
+        r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", (folder / "README.md").read_text(), re.M
     )
     return dict(rows)
 
@@ -57,3 +58,14 @@ def test_the_player_loads_nothing_from_other_hosts() -> None:
             text = path.read_text()
             assert "http://" not in text and "https://" not in text, path
             assert "@import" not in text and "fonts.googleapis" not in text, path
+
+
+def test_the_dashboard_charts_are_the_vendored_uplot() -> None:
+    recorded = table(DASHBOARD_VENDOR)
+    shipped = {p.name for p in DASHBOARD_VENDOR.iterdir() if p.suffix in (".js", ".css")}
+    assert shipped == set(recorded) == {"uPlot.iife.min.js", "uPlot.min.css"}
+    for name, digest in recorded.items():
+        assert hashlib.sha256((DASHBOARD_VENDOR / name).read_bytes()).hexdigest() == digest, name
+    licence = (DASHBOARD_VENDOR / "uPlot.LICENSE").read_text()
+    assert "The MIT License" in licence and "Leon Sorokin" in licence
+    assert "| 1.6.32 |" in (DASHBOARD_VENDOR / "README.md").read_text()

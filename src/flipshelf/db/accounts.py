@@ -56,6 +56,21 @@ class SqlAccounts:
             row = snapshot.first(_BY_API_KEY, api_key=api_key)
         return None if row is None else (_account(row), row.secret_enc)
 
+    def by_id(self, account_id: int) -> Account | None:
+        with self._db.read() as conn:
+            row = conn.execute(select(accounts).where(accounts.c.id == account_id)).first()
+        return None if row is None else _account(row)
+
+    def active_named(self, name: str) -> list[Account]:
+        """The active accounts with exactly this name (names need not be unique)."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(accounts)
+                .where(accounts.c.name == name, accounts.c.revoked_at.is_(None))
+                .order_by(accounts.c.id)
+            ).all()
+        return [_account(row) for row in rows]
+
     def all(self) -> list[Account]:
         with self._db.read() as conn:
             rows = conn.execute(select(accounts).order_by(accounts.c.id)).all()

@@ -21,6 +21,7 @@ from flipshelf.domain.collections import (
     Flipbook,
     NewCollection,
     NewFlipbook,
+    check_order,
 )
 from flipshelf.domain.errors import BadRequest, CollectionProcessing, LastFlipbook
 from flipshelf.domain.layout import ImageRole
@@ -277,6 +278,22 @@ class SqlCollections:
             conn.execute(delete(flipbooks).where(flipbooks.c.id == target.id))
             conn.execute(_bump(collection_id, now))
             return target
+
+    def reorder(self, collection_id: int, order: list[str], now: datetime) -> Collection:
+        """Puts the books in `order` (every one of them, by hash); refused (40) when the books
+        changed since the order was made."""
+        with self._db.write() as conn:
+            items = _items_of(conn, [collection_id])[collection_id]
+            check_order([item.hash for item in items], order)
+            ids = {item.hash: item.id for item in items}
+            for position, flipbook_hash in enumerate(order, start=1):
+                conn.execute(
+                    update(flipbooks)
+                    .where(flipbooks.c.id == ids[flipbook_hash])
+                    .values(position=position)
+                )
+            conn.execute(_bump(collection_id, now))
+            return _load(conn, collection_id)
 
     def search(self, account_id: int, query: ListQuery) -> tuple[int, list[Collection]]:
         chosen = _filtered(account_id, query)

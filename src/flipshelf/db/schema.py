@@ -175,3 +175,47 @@ reader_sessions = Table(
     Column("amount", Integer, nullable=False, default=0),
     Index("ix_reader_sessions_day", "day"),
 )
+
+# The dashboard (docs/dashboard.md). An account's password, as an argon2id hash (its parameters
+# and salt are in the string); no row: the account signs in with login links only.
+passwords = Table(
+    "passwords",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("hash", String(255), nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+# Signed-in browsers. The cookie holds a random token; only its SHA-256 is stored, so a copy of
+# the database signs nobody in. `csrf` is the token every form and state-changing request of the
+# session must carry.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The last request, written at most once a minute: idle sessions end.
+    Column("seen_at", UTCDateTime, nullable=False),
+    Index("ix_dashboard_sessions_account_id", "account_id"),
+)
+
+# The nonces of login links already used: a link signs in once. Kept until the link expires.
+used_login_links = Table(
+    "used_login_links",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Failed sign-in attempts per throttle key ("address:..." or "account:..."): the wait before the
+# next attempt grows with `failures` (domain/signin.py).
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", UTCDateTime, nullable=False),
+)

@@ -7,11 +7,12 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from flipshelf.db.database import Database
 from flipshelf.db.schema import page_stats_days, reader_sessions, stats_days
+from flipshelf.db.upsert import conflict_insert
 from flipshelf.domain.events import SessionKey, Tally
+from flipshelf.domain.series import DayFigures
 from flipshelf.domain.stats import DateRange, PageFigures, Totals
 
 
@@ -28,6 +29,14 @@ def _sum(column: Any) -> Any:
     return func.coalesce(func.sum(column), 0)
 
 
+def _sums() -> list[Any]:
+    """The four counters of `stats_days`, summed, under their own names."""
+    t = stats_days
+    return [
+        _sum(t.c[name]).label(name) for name in ("impressions", "views", "time_spent", "downloads")
+    ]
+
+
 class SqlStats:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -37,14 +46,7 @@ class SqlStats:
             return Totals()
         t = stats_days
         with self._db.read() as conn:
-            row = conn.execute(
-                select(
-                    _sum(t.c.impressions).label("impressions"),
-                    _sum(t.c.views).label("views"),
-                    _sum(t.c.time_spent).label("time_spent"),
-                    _sum(t.c.downloads).label("downloads"),
-                ).where(*_within(t, collection_ids, days))
-            ).one()
+            row = conn.execute(select(*_sums()).where(*_within(t, collection_ids, days))).one()
             pages = self._pages(conn, collection_ids, days) if with_pages else ()
         return Totals(
             impressions=int(row.impressions),
@@ -53,6 +55,23 @@ class SqlStats:
             downloads=int(row.downloads),
             pages=pages,
         )
+
+    def daily(self, collection_ids: list[int], days: DateRange) -> list[DayFigures]:
+        """The counters of each day of the range that has any, summed over the collections."""
+        if not collection_ids:
+            return []
+        t = stats_days
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(t.c.day, *_sums())
+                .where(*_within(t, collection_ids, days))
+                .group_by(t.c.day)
+                .order_by(t.c.day)
+            ).all()
+        return [
+            DayFigures(r.day, int(r.impressions), int(r.views), int(r.time_spent), int(r.downloads))
+            for r in rows
+        ]
 
     def record(
         self,
@@ -76,7 +95,9 @@ class SqlStats:
         }
         where = [r.c[name] == value for name, value in ident.items()]
         with self._db.write() as conn:
-            claim = _insert(conn, r).values(**ident, day=day, amount=0).on_conflict_do_nothing()
+            claim = (
+                conflict_insert(conn, r).values(**ident, day=day, amount=0).on_conflict_do_nothing()
+            )
             # RETURNING, not rowcount: a row back means this event made the claim.
             claimed = conn.execute(claim.returning(r.c.amount)).first() is not None
             before: int | None = None
@@ -119,18 +140,11 @@ class SqlStats:
         )
 
 
-def _insert(conn: Connection, table: Table) -> Any:
-    """An INSERT that can say ON CONFLICT: both backends speak it, with their own dialect."""
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 def _bump(conn: Connection, table: Table, key: dict[str, Any], counts: dict[str, int]) -> None:
     """Adds to a per-day counter row, creating it the first time, in one atomic statement."""
     if not counts:
         return
-    statement = _insert(conn, table).values(**key, **counts)
+    statement = conflict_insert(conn, table).values(**key, **counts)
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=list(key),

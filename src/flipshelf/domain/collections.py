@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from pathlib import PurePosixPath
 
 from flipshelf.domain.errors import BadRequest
 
@@ -124,6 +126,22 @@ class CollectionChanges:
         return all(value is None for value in vars(self).values())
 
 
+def parse_changes(given: Callable[[str], str | None]) -> CollectionChanges:
+    """collection.update's fields from their raw values (`given(name)`: None when absent). An
+    empty title or description is a real change to empty; other empty values change nothing."""
+    title, description = given("title"), given("description")
+    width, height = given("collectionWidth"), given("collectionHeight")
+    status, rtl = given("collectionStatus"), given("rtl")
+    return CollectionChanges(
+        title=parse_title(title) if title is not None else None,
+        description=parse_description(description) if description is not None else None,
+        status=parse_collection_status(status) if status else None,
+        width=parse_dimension("collectionWidth", width) if width else None,
+        height=parse_dimension("collectionHeight", height) if height else None,
+        rtl=parse_rtl(rtl) if rtl else None,
+    )
+
+
 def parse_collection_status(value: str) -> CollectionStatus:
     """Input accepts `public` as a synonym of `published` (spec section 5)."""
     normalized = value.strip().lower()
@@ -167,3 +185,28 @@ def parse_description(value: str) -> str:
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise BadRequest(f"description longer than {MAX_DESCRIPTION_LENGTH} characters")
     return value
+
+
+def default_title(client_name: str) -> str:
+    """Titles default to the file's name without its extension: shown to people, never used
+    to name anything stored."""
+    stem = PurePosixPath(client_name.replace("\\", "/")).stem
+    return parse_title("".join(ch for ch in stem if ch.isprintable())) or "Untitled"
+
+
+def check_order(current: list[str], wanted: list[str]) -> list[str]:
+    """A new order of a collection's books names every one of them exactly once."""
+    if len(set(wanted)) != len(wanted) or set(wanted) != set(current):
+        raise BadRequest("the new order must list every book of the collection once")
+    return wanted
+
+
+def moved(current: list[str], flipbook_hash: str, offset: int) -> list[str]:
+    """The order with one book moved `offset` places (negative: towards the start), stopping
+    at either end."""
+    if flipbook_hash not in current:
+        raise BadRequest("no such flipbook in this collection")
+    order = [item for item in current if item != flipbook_hash]
+    place = min(max(current.index(flipbook_hash) + offset, 0), len(order))
+    order.insert(place, flipbook_hash)
+    return order

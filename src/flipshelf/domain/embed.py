@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from flipshelf.domain.collections import parse_dimension
 from flipshelf.domain.errors import BadRequest
 
 
@@ -37,6 +39,22 @@ def parse_position(name: str, value: str | None) -> int:
     if not value.isascii() or not value.isdigit() or int(value) < 1:
         raise BadRequest(f"{name} must be a whole number >= 1")
     return int(value)
+
+
+def parse_embed_options(
+    given: Callable[[str], str | None], width: int, height: int
+) -> EmbedOptions:
+    """getEmbed's options from their raw values (`given(name)`, None or "" when absent); the
+    size defaults to the collection's own `width` x `height`."""
+    chosen_width, chosen_height = given("width"), given("height")
+    return EmbedOptions(
+        https=parse_flag("https", given("https")),
+        responsive=parse_flag("responsive", given("responsive")),
+        start_page=parse_position("startPage", given("startPage")),
+        start_book=parse_position("startBook", given("startBook")),
+        width=parse_dimension("width", chosen_width) if chosen_width else width,
+        height=parse_dimension("height", chosen_height) if chosen_height else height,
+    )
 
 
 def widget_url(base: str, collection_hash: str, options: EmbedOptions) -> str:

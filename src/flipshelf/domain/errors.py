@@ -85,3 +85,30 @@ class InvalidFileFormat(FlipshelfError):
 
 class InvalidCollectionHash(FlipshelfError):
     code = Code.INVALID_COLLECTION_HASH
+
+
+# The dashboard's sign-in. Never sent through the v1 API; the dashboard shows them as pages.
+class SignInRefused(FlipshelfError):
+    """A wrong name or password (which of the two is not said)."""
+
+    code = Code.INVALID_CREDENTIALS
+
+
+class SignInThrottled(FlipshelfError):
+    """Too many failed attempts: the next is not checked before `retry_after` seconds."""
+
+    code = Code.INVALID_CREDENTIALS
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed sign-in attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class LoginLinkRefused(FlipshelfError):
+    """A login link that is tampered with, expired or used already (`reason` says which)."""
+
+    code = Code.INVALID_CREDENTIALS
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"login link {reason}")
+        self.reason = reason

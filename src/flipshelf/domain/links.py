@@ -11,16 +11,23 @@ MAX_LINK_SECONDS = 365 * 24 * 3600
 DEFAULT_LINK_SECONDS = 7 * 24 * 3600
 
 
+def parse_seconds(name: str, value: str | None, default: int, low: int, high: int) -> int:
+    """A link's lifetime in whole seconds from `low` to `high`; absent or empty: `default`."""
+    if value is None or value == "":
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise BadRequest(f"{name} must be a whole number of seconds")
+    seconds = int(value)
+    if not low <= seconds <= high:
+        raise BadRequest(f"{name} must be from {low} to {high}")
+    return seconds
+
+
 def parse_expires_in(value: str | None) -> int:
     """Seconds from now, 60 to a year; absent or empty: a week."""
-    if value is None or value == "":
-        return DEFAULT_LINK_SECONDS
-    if not value.isascii() or not value.isdigit():
-        raise BadRequest("expiresIn must be a whole number of seconds")
-    seconds = int(value)
-    if not MIN_LINK_SECONDS <= seconds <= MAX_LINK_SECONDS:
-        raise BadRequest(f"expiresIn must be from {MIN_LINK_SECONDS} to {MAX_LINK_SECONDS}")
-    return seconds
+    return parse_seconds(
+        "expiresIn", value, DEFAULT_LINK_SECONDS, MIN_LINK_SECONDS, MAX_LINK_SECONDS
+    )
 
 
 def link_expiry(now: datetime, seconds: int) -> datetime:

@@ -25,6 +25,27 @@ def create(ports: Ports, box: SecretBox, name: str) -> tuple[Account, KeyPair]:
     return account, pair
 
 
+def by_name(ports: Ports, name: str) -> Account:
+    """The one active account with this name. Names need not be unique: when several active
+    accounts share it, the caller must tell them apart some other way (40)."""
+    found = ports.accounts.active_named(parse_account_name(name))
+    if not found:
+        raise BadRequest(f"no active account is named {name.strip()!r}")
+    if len(found) > 1:
+        keys = ", ".join(account.api_key for account in found)
+        raise BadRequest(
+            f"{len(found)} active accounts are named {name.strip()!r} ({keys}): "
+            "revoke all but one, or use another name"
+        )
+    return found[0]
+
+
+def set_strict(ports: Ports, api_key: str, strict: bool) -> None:
+    """Strict mode on or off: signed `timestamp` and `nonce` required (replays answer 44)."""
+    if not ports.accounts.set_strict(api_key, strict):
+        raise BadRequest("no account has this apiKey")
+
+
 def revoke(ports: Ports, api_key: str) -> None:
     if not ports.accounts.revoke(api_key, ports.clock.now()):
         raise BadRequest("no active account has this apiKey")

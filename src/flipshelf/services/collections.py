@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flipshelf.domain.accounts import Account
-from flipshelf.domain.collections import Collection, CollectionChanges
+from flipshelf.domain.collections import Collection, CollectionChanges, moved
+from flipshelf.domain.embed import embed_code, parse_embed_options
 from flipshelf.domain.errors import Forbidden, InvalidCollectionHash
 from flipshelf.domain.hashes import is_collection_hash
 from flipshelf.domain.layout import ImageRole
@@ -41,14 +44,33 @@ def search(ports: Ports, account: Account, query: ListQuery) -> tuple[int, list[
     return ports.collections.search(account.id, query)
 
 
-def delete_logo(ports: Ports, account: Account, collection_hash: str) -> Collection:
+def _clear_image(
+    ports: Ports, account: Account, collection_hash: str, role: ImageRole
+) -> Collection:
     collection = find_owned(ports, account, collection_hash)
     now = ports.clock.now()
-    updated, old_key = ports.collections.replace_image(collection.id, ImageRole.LOGO, None, now)
+    updated, old_key = ports.collections.replace_image(collection.id, role, None, now)
     if old_key:
         # The row no longer points at the file, so a failed delete only leaves an orphan.
         ports.files.delete(old_key)
     return updated
+
+
+def delete_logo(ports: Ports, account: Account, collection_hash: str) -> Collection:
+    return _clear_image(ports, account, collection_hash, ImageRole.LOGO)
+
+
+def delete_background(ports: Ports, account: Account, collection_hash: str) -> Collection:
+    return _clear_image(ports, account, collection_hash, ImageRole.BACKGROUND)
+
+
+def move_flipbook(
+    ports: Ports, account: Account, collection_hash: str, flipbook_hash: str, offset: int
+) -> Collection:
+    """Moves one book `offset` places in its collection (negative: towards the start)."""
+    collection = find_owned(ports, account, collection_hash)
+    order = moved([item.hash for item in collection.items], flipbook_hash, offset)
+    return ports.collections.reorder(collection.id, order, ports.clock.now())
 
 
 def delete_flipbook(
@@ -56,3 +78,16 @@ def delete_flipbook(
 ) -> None:
     collection = find_owned(ports, account, collection_hash)
     ports.collections.delete_flipbook(collection.id, flipbook_hash, ports.clock.now())
+
+
+def embed(
+    ports: Ports,
+    account: Account,
+    collection_hash: str,
+    given: Callable[[str], str | None],
+    widget_base: str,
+) -> str:
+    """collection.getEmbed's code: the owned collection (46/43 first), then its options (40)."""
+    found = find_owned(ports, account, collection_hash)
+    options = parse_embed_options(given, found.width, found.height)
+    return embed_code(widget_base, found.hash, options)

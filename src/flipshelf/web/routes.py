@@ -40,7 +40,7 @@ def _not_found() -> Response:
     return PlainTextResponse("Not found", status_code=404)
 
 
-def _serve(ports: Ports, key: str, cache: str, media_type: str | None = None) -> Response:
+def serve_file(ports: Ports, key: str, cache: str, media_type: str | None = None) -> Response:
     path = ports.files.local_path(key)
     if path is None:
         # Object storage: the reader fetches from it directly with a short-lived signed URL,
@@ -70,7 +70,7 @@ def book_file(ports: Ports) -> Handler:
         cache = "no-cache" if name == "manifest.json" else IMMUTABLE
         if collection.status is CollectionStatus.PRIVATE:
             cache = "private, no-cache" if name == "manifest.json" else PRIVATE_CACHE
-        return _serve(ports, layout.book_file(flipbook_hash, name), cache)
+        return serve_file(ports, layout.book_file(flipbook_hash, name), cache)
 
     return handler
 
@@ -92,7 +92,7 @@ def source_file(ports: Ports) -> Handler:
         key = layout.source_key(flipbook_hash, item.extension)
         path = ports.files.local_path(key)
         if path is None:
-            return _serve(ports, key, "private, no-cache")
+            return serve_file(ports, key, "private, no-cache")
         if not path.is_file():
             return _not_found()
         name = download_name(item.title, flipbook_hash[:10], item.extension)
@@ -115,12 +115,12 @@ def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> 
             return _not_found()
         # URLs carry ?v=<version>, so a changed file is a new URL: cache for a day.
         private = collection is not None and collection.status is CollectionStatus.PRIVATE
-        return _serve(ports, key, PRIVATE_CACHE if private else "public, max-age=86400")
+        return serve_file(ports, key, PRIVATE_CACHE if private else "public, max-age=86400")
 
     return handler
 
 
-def _thumbnail_key(collection: Collection) -> str | None:
+def thumbnail_key(collection: Collection) -> str | None:
     ready = next((item for item in collection.items if item.pages_ready > 0), None)
     if ready is None:
         return None
@@ -131,7 +131,7 @@ def web_routes(ports: Ports) -> list[BaseRoute]:
     return [
         Route("/f/{flipbook}/source", source_file(ports)),
         Route("/f/{flipbook}/{name:path}", book_file(ports)),
-        Route("/c/{collection}/thumb.jpg", _collection_file(ports, _thumbnail_key)),
+        Route("/c/{collection}/thumb.jpg", _collection_file(ports, thumbnail_key)),
         Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key)),
         Route("/c/{collection}/background", _collection_file(ports, lambda c: c.background_key)),
         Route(EVENTS_PATH, events_endpoint(ports).handle, methods=["POST"]),

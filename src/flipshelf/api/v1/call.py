@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flipshelf.api.v1.body import StagedFile
 from flipshelf.api.v1.params import Params
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import MissingParameter
 from flipshelf.services.ports import Ports
+from flipshelf.web.staging import StagedFile
 from flipshelf.web.urls import PublicUrls
 
 

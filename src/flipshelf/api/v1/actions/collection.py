@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from flipshelf.api.v1.call import Call, Data
 from flipshelf.api.v1.presenters import collection_view
-from flipshelf.domain.collections import (
-    CollectionChanges,
-    parse_collection_status,
-    parse_description,
-    parse_dimension,
-    parse_rtl,
-    parse_title,
-)
-from flipshelf.domain.embed import EmbedOptions, embed_code, parse_flag, parse_position
+from flipshelf.domain.collections import parse_changes, parse_collection_status
 from flipshelf.domain.listing import (
     ListQuery,
     page_window,
@@ -28,24 +20,9 @@ def get_collection(call: Call) -> Data:
     return collection_view(found, call.urls)
 
 
-def _changes(call: Call) -> CollectionChanges:
-    # `get` (not `optional`): an empty title or description is a real change to empty.
-    title, description = call.params.get("title"), call.params.get("description")
-    width, height = call.optional("collectionWidth"), call.optional("collectionHeight")
-    status, rtl = call.optional("collectionStatus"), call.optional("rtl")
-    return CollectionChanges(
-        title=parse_title(title) if title is not None else None,
-        description=parse_description(description) if description is not None else None,
-        status=parse_collection_status(status) if status else None,
-        width=parse_dimension("collectionWidth", width) if width else None,
-        height=parse_dimension("collectionHeight", height) if height else None,
-        rtl=parse_rtl(rtl) if rtl else None,
-    )
-
-
 def update(call: Call) -> Data:
     collection_hash = call.required("collectionHash")
-    changes = _changes(call)
+    changes = parse_changes(call.params.get)
     updated = collections.update(call.ports, call.account, collection_hash, changes)
     return collection_view(updated, call.urls)
 
@@ -74,17 +51,14 @@ def get_list(call: Call) -> Data:
 
 
 def get_embed(call: Call) -> Data:
-    found = collections.find_owned(call.ports, call.account, call.required("collectionHash"))
-    width, height = call.optional("width"), call.optional("height")
-    options = EmbedOptions(
-        https=parse_flag("https", call.optional("https")),
-        responsive=parse_flag("responsive", call.optional("responsive")),
-        start_page=parse_position("startPage", call.optional("startPage")),
-        start_book=parse_position("startBook", call.optional("startBook")),
-        width=parse_dimension("width", width) if width else found.width,
-        height=parse_dimension("height", height) if height else found.height,
+    code = collections.embed(
+        call.ports,
+        call.account,
+        call.required("collectionHash"),
+        call.optional,
+        call.urls.widget_base,
     )
-    return {"embedCode": embed_code(call.urls.widget_base, found.hash, options)}
+    return {"embedCode": code}
 
 
 def delete_logo(call: Call) -> Data:

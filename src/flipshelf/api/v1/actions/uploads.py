@@ -6,31 +6,25 @@ when both are given, as the seed says.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
-
 from starlette.concurrency import run_in_threadpool
 
-from flipshelf.api.v1.body import StagedFile
 from flipshelf.api.v1.call import Call, Data
 from flipshelf.api.v1.presenters import collection_view
 from flipshelf.domain.collections import (
     DEFAULT_HEIGHT,
     DEFAULT_WIDTH,
     CollectionStatus,
+    default_title,
     parse_collection_status,
     parse_description,
     parse_dimension,
     parse_rtl,
     parse_title,
 )
-from flipshelf.domain.errors import BadRequest, MissingParameter
+from flipshelf.domain.errors import MissingParameter
 from flipshelf.domain.layout import ImageRole
 from flipshelf.services import collections, uploads
-
-MAX_URL_LENGTH = 2048
+from flipshelf.web.staging import StagedFile, check_file_url, stage_url
 
 
 def _limits(call: Call) -> uploads.UploadLimits:
@@ -43,9 +37,7 @@ def _file_url(call: Call) -> str | None:
     url = call.optional("fileUrl")
     if url is None:
         raise MissingParameter("file or fileUrl is required")
-    if len(url) > MAX_URL_LENGTH:
-        raise BadRequest("fileUrl is too long")
-    return url
+    return check_file_url(url)
 
 
 async def _staged(call: Call, url: str | None) -> StagedFile:
@@ -53,32 +45,12 @@ async def _staged(call: Call, url: str | None) -> StagedFile:
     if url is None:
         assert call.upload is not None
         return call.upload
-    call.staging_dir.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(dir=call.staging_dir, prefix="fetch-", suffix=".part")
-    os.close(descriptor)
-    target = Path(name)
-    try:
-        await call.ports.fetcher.fetch(url, target)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    return StagedFile(target, target.stat().st_size, _name_in_url(url))
-
-
-def _name_in_url(url: str) -> str:
-    return PurePosixPath(unquote(urlsplit(url).path)).name
-
-
-def _default_title(client_name: str) -> str:
-    """Titles default to the file's name without its extension: shown to people, never used
-    to name anything stored."""
-    stem = PurePosixPath(client_name.replace("\\", "/")).stem
-    return parse_title("".join(ch for ch in stem if ch.isprintable())) or "Untitled"
+    return await stage_url(call.ports.fetcher, call.staging_dir, url)
 
 
 def _title(call: Call, staged: StagedFile) -> str:
     given = call.params.get("title")
-    return parse_title(given) if given else _default_title(staged.client_name)
+    return parse_title(given) if given else default_title(staged.client_name)
 
 
 async def create(call: Call) -> Data:
