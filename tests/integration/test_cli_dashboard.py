@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -104,10 +104,12 @@ def test_a_login_link_signs_in_once_and_json_says_when_it_expires(
     printed = json.loads(
         sqlite_cli("accounts", "login-link", "shop", "--expires", "120", "--json").stdout
     )
+    after = datetime.now(UTC)
     assert set(printed) == {"url", "expiresAt"}
     assert urlsplit(printed["url"]).path == "/dashboard/login/link"
-    lifetime = datetime.fromisoformat(printed["expiresAt"]) - before
-    assert 110 <= lifetime.total_seconds() <= 125
+    # 120 s from the moment the command ran, whenever that was between `before` and `after`.
+    expires = datetime.fromisoformat(printed["expiresAt"])
+    assert before + timedelta(seconds=119) <= expires <= after + timedelta(seconds=121)
     assert link_sign_in(app, printed["url"]) == 303
     assert "shop" in app.get("/dashboard/").text
     app.cookies.clear()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import LoginLinkRefused, SignInRefused, SignInThrottled
 from flipshelf.domain.links import link_expiry
@@ -32,7 +33,6 @@ from flipshelf.domain.signin import (
     usable_password,
     wait_before_attempt,
 )
-from flipshelf.security.links import LinkCheck
 from flipshelf.services import accounts
 from flipshelf.services.ports import Ports, SignInPorts
 

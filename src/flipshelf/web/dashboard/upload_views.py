@@ -25,6 +25,7 @@ from flipshelf.domain.collections import (
     parse_title,
 )
 from flipshelf.domain.errors import BadRequest, MissingParameter
+from flipshelf.domain.layout import ImageRole
 from flipshelf.services import collections, uploads
 from flipshelf.web import staging
 from flipshelf.web.dashboard.collection_views import CHANGEABLE_IMAGES, image_url
@@ -142,7 +143,7 @@ class UploadViews:
                 DEFAULT_HEIGHT,
             )
             return uploads.create_collection(
-                dash.ports, visit.account, staged.path, fields, title, dash.limits
+                dash.ports, visit.account, staged.path, fields, dash.limits
             )
 
         return self._progress(visit, await self._publish(dash, visit, use))
@@ -165,10 +166,12 @@ class UploadViews:
         if role not in CHANGEABLE_IMAGES:
             return not_found(visit.request, self.guard.policy)
         await run_in_threadpool(collections.find_owned, dash.ports, visit.account, collection_hash)
-        use_case = uploads.set_logo if role == "logo" else uploads.set_background
+        image_role = ImageRole(role)
 
         def use(_form: Form, staged: StagedFile) -> Collection:
-            return use_case(dash.ports, visit.account, collection_hash, staged.path)
+            return uploads.replace_image(
+                dash.ports, visit.account, collection_hash, staged.path, image_role
+            )
 
         updated = await self._publish(dash, visit, use)
         image = image_url(root(visit.request), updated, role)

@@ -1,7 +1,7 @@
 """dashboard: passwords, browser sessions, used login links, failed sign-in attempts
 
 Revision ID: 0006_dashboard
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_dashboard"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
