@@ -13,8 +13,8 @@ import pytest
 
 from flipshelf.app import Runtime
 from flipshelf.db.stats import SqlStatsWriter
-from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
 from flipshelf.domain.access import LinkCheck
+from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
 from tests.conftest import Api
 from tests.dashboard.conftest import Browser
 from tests.support import FixedClock, Tenant, seed_collection, signed
