@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
@@ -16,6 +17,11 @@ from flipshelf.app import Runtime, build_runtime, create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.settings import Settings
 from tests.support import FixedClock, RecordingQueue, Tenant, new_tenant, signed
+
+# Hypothesis fails an example that runs over 200 ms by default: a wall-clock assertion that a busy
+# machine breaks. Examples here are judged on what they do, never on how long they take.
+hypothesis_settings.register_profile("flipshelf", deadline=None)
+hypothesis_settings.load_profile("flipshelf")
 
 POSTGRES_URL = os.environ.get("FLIPSHELF_TEST_POSTGRES_URL", "")
 REDIS_URL = os.environ.get("FLIPSHELF_TEST_REDIS_URL", "")

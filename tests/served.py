@@ -194,7 +194,7 @@ def stop(process: subprocess.Popen[str]) -> list[int]:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=15)
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 15  # its children leave once it has: allow a busy machine
     while (left := live_members(group)) and time.monotonic() < deadline:
         time.sleep(0.2)
     if left:

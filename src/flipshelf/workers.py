@@ -19,6 +19,8 @@ from flipshelf.settings import Settings
 log = structlog.get_logger("flipshelf.worker")
 
 PR_SET_PDEATHSIG = 1
+# The longest a queued job waits for an idle worker to look (see `run_worker`).
+POLL_SECONDS = 0.25
 
 
 def exit_with_parent() -> None:
@@ -46,7 +48,15 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     sweeper.sweep_once()  # work left by a worker that died while nobody was running
     sweeper.start()
     log.info("worker started", threads=threads)
-    consumer = queue.huey.create_consumer(workers=threads, worker_type="thread", periodic=False)
+    consumer = queue.huey.create_consumer(
+        workers=threads,
+        worker_type="thread",
+        periodic=False,
+        # Huey's idle polling backs off to 10 s by default: the first upload after a quiet spell
+        # would wait that long before its conversion starts. A poll of the SQLite queue costs
+        # well under a millisecond; Redis blocks on its list and wakes at once anyway.
+        max_delay=POLL_SECONDS,
+    )
     try:
         consumer.run()
     finally:

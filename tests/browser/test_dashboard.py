@@ -27,7 +27,7 @@ from flipshelf.api.v1.signature import sign
 from tests.browser.conftest import WATCH
 from tests.browser.library import AXE, REPO, OtherOrigin
 from tests.integration.test_cli import Cli, runner
-from tests.integration.test_serve import PRINTED_KEY, PRINTED_SECRET, Server, serving
+from tests.served import PRINTED_KEY, PRINTED_SECRET, Server, serving
 
 ARTIFACTS = REPO / "test-artifacts" / "dashboard"
 PRINTED_SIGNIN = re.compile(r"^\s*signin:\s*(\S+)")
