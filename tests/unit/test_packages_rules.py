@@ -16,8 +16,9 @@ from flipshelf.domain.packages import (
     next_round,
     retry_due,
 )
-from flipshelf.packaging.build import UnsafeEntry, checked_entry, script_json
+from flipshelf.packaging.build import UnsafeEntry, checked_entry
 from flipshelf.packaging.links import PackageLinks
+from flipshelf.player.escaping import script_json
 from flipshelf.security.links import LinkCheck
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from flipshelf.web.widget import EMPTY_STYLE_HASH, PAGE_FLIP_STYLE_HASH, STATIC_DIR
+from flipshelf.player.assets import EMPTY_STYLE_HASH, PAGE_FLIP_STYLE_HASH, STATIC_DIR
 
 VENDOR = STATIC_DIR / "vendor"
 

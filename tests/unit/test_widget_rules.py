@@ -5,20 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus, Flipbook
+from flipshelf.player.config import Opening
+from flipshelf.player.config import player_config as typed_config
+from flipshelf.player.escaping import script_json
 from flipshelf.security.links import LinkCheck
-from flipshelf.web.widget import (
-    Access,
-    Opening,
-    access,
-    config_json,
-    content_security_policy,
-    is_rtl,
-    player_config,
-)
+from flipshelf.web.widget import Access, access, content_security_policy, is_rtl
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -59,6 +55,11 @@ def collection(
         items=(book(1), book(2)),
     )
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def player_config(collection: Collection, opening: Opening) -> dict[str, Any]:
+    """The configuration as the player script reads it."""
+    return typed_config(collection, opening).to_json()
 
 
 OPEN = Opening(start_book=1, start_page=1, rtl=False, signed_query="")
@@ -112,7 +113,7 @@ def test_private_collections_carry_their_link_on_every_url() -> None:
 
 def test_config_json_cannot_close_its_script_block() -> None:
     hostile = '</script><script>alert(1)</script><!-- & "quotes"'
-    text = str(config_json({"title": hostile}))
+    text = script_json({"title": hostile})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"title": hostile}
 

@@ -27,10 +27,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from flipshelf.conversion.manifest import MANIFEST_NAME, TEXT_INDEX_NAME, Manifest
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
+from flipshelf.player.config import PlayerConfig
+from flipshelf.player.escaping import script_json
 from flipshelf.services.ports import FileStore
 
 COPY_BUFFER = 1024 * 1024
@@ -46,21 +48,6 @@ FILE_MODE = 0o644 << 16  # unzip gives readable files, never executable ones
 
 class UnsafeEntry(ValueError):
     """An entry name that is not one the builder makes: a bug, or a tampered manifest."""
-
-
-def script_json(value: Any) -> str:
-    """JSON that is safe inside a script file and an HTML <script> element: no `<`, `>` or `&`
-    can close the element or start markup, and U+2028/2029 cannot end a JavaScript line."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(char, escaped)
-    return text
 
 
 @dataclass(frozen=True)
@@ -81,7 +68,7 @@ class OfflineBook:
 
 
 class OfflinePlayer(Protocol):
-    """The widget's player, as the package needs it: its files, and its page for file://."""
+    """The player, as the package needs it: its files, and its page for file://."""
 
     def assets(self) -> Iterable[tuple[str, Path]]:
         """(path under player/, file on disk) for every static file the player page loads."""
@@ -93,11 +80,11 @@ class OfflinePlayer(Protocol):
         books: list[OfflineBook],
         logo: str | None,
         background: str | None,
-    ) -> dict[str, Any]:
+    ) -> PlayerConfig:
         """The player's configuration for the package, with relative file paths."""
         ...
 
-    def index_html(self, collection: Collection, config: dict[str, Any], scripts: list[str]) -> str:
+    def index_html(self, collection: Collection, config: PlayerConfig, scripts: list[str]) -> str:
         """The page: loads player/..., then the data scripts, from paths relative to it."""
         ...
 
@@ -251,7 +238,7 @@ def write_package(
     config = player.config(collection, books, logo, background)
     writer.add_text(
         "data/collection.js",
-        f"window.FLIPSHELF_OFFLINE = {{config: {script_json(config)}, books: {{}}}};\n",
+        f"window.FLIPSHELF_OFFLINE = {{config: {script_json(config.to_json())}, books: {{}}}};\n",
     )
     scripts = ["data/collection.js", *(book.script for book in books)]
     writer.add_text("index.html", player.index_html(collection, config, scripts))

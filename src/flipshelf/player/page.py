@@ -1,0 +1,63 @@
+"""The player's HTML pages, rendered from templates/: the player, and the short message pages
+(not found, expired link). Titles are text (Jinja2 autoescape); the configuration is JSON in a
+`<script type="application/json">` block (escaping.script_json), never script."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from flipshelf.domain.collections import Collection
+from flipshelf.player.assets import TEMPLATES_DIR
+from flipshelf.player.config import PlayerConfig
+from flipshelf.player.escaping import script_json
+
+
+def _script_json_filter(value: object) -> Markup:
+    return Markup(script_json(value))  # noqa: S704 - every markup-significant character is escaped
+
+
+templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates.filters["script_json"] = _script_json_filter
+
+
+@dataclass(frozen=True)
+class AssetPaths:
+    """How a page refers to the static files: a folder (relative to the page) and a cache
+    buster appended to each URL ("" in a package, whose files never change)."""
+
+    static: str
+    version: str = ""
+
+
+def render_player(
+    collection: Collection,
+    config: PlayerConfig,
+    assets: AssetPaths,
+    data_scripts: tuple[str, ...] = (),
+) -> str:
+    """The player page. `data_scripts` (the offline package's) load before the player, which
+    then reads its manifests and text from `window.FLIPSHELF_OFFLINE` instead of fetching."""
+    return templates.get_template("player.html").render(
+        collection=collection,
+        config=config.to_json(),
+        rtl=config.rtl,
+        logo=config.logo,
+        background=config.background,
+        static=assets.static,
+        version=assets.version,
+        data_scripts=data_scripts,
+    )
+
+
+def render_message(heading: str, detail: str, assets: AssetPaths) -> str:
+    return templates.get_template("message.html").render(
+        heading=heading, detail=detail, static=assets.static, version=assets.version
+    )
