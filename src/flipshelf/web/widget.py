@@ -34,6 +34,7 @@ from flipshelf.player.page import AssetPaths, render_message, render_player
 from flipshelf.security.links import LinkCheck, SignedLinks
 from flipshelf.services import reading
 from flipshelf.services.ports import FileStore, Ports
+from flipshelf.web.caching import IMMUTABLE
 
 STATIC_MOUNT = "/static"
 # The page lives at /widget/<hash>: relative URLs keep working behind a path prefix.
@@ -191,7 +192,9 @@ class PlayerAssets(StaticFiles):
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+        # The page asks for every file with ?v=<asset version>: that URL never changes content.
+        versioned = f"v={asset_version()}" in scope.get("query_string", b"").decode("latin-1")
+        response.headers["Cache-Control"] = IMMUTABLE if versioned else "public, max-age=3600"
         return response
 
 

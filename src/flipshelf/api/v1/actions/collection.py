@@ -20,6 +20,7 @@ from flipshelf.domain.listing import (
     parse_order_mode,
     parse_query_text,
 )
+from flipshelf.domain.public_page import PageVisibility, page_visibility
 from flipshelf.services import collections
 
 
@@ -84,7 +85,12 @@ def get_embed(call: Call) -> Data:
         width=parse_dimension("width", width) if width else found.width,
         height=parse_dimension("height", height) if height else found.height,
     )
-    return {"embedCode": embed_code(call.urls.widget_base, found.hash, options)}
+    data: dict[str, object] = {
+        "embedCode": embed_code(call.urls.widget_base, found.hash, options, found.title)
+    }
+    if page_visibility(found) is not PageVisibility.CLOSED:
+        data["pageUrl"] = call.urls.collection_page(found.hash)  # extension: the SEO page
+    return data
 
 
 def delete_logo(call: Call) -> Data:
