@@ -45,6 +45,21 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Word:
+    """A word of a page's text and where it is (fractions of the page, like a link's rect)."""
+
+    rect: Rect
+    text: str
+
+    def to_json(self) -> list[Any]:
+        return [*self.rect, self.text]
+
+
+def write_words(path: Path, words: list[Word]) -> None:
+    path.write_text(_dumps([word.to_json() for word in words]), encoding="utf-8")
+
+
+@dataclass(frozen=True)
 class OutlineEntry:
     """A bookmark: its title, the 1-based page it opens (None when it points nowhere), children."""
 
@@ -97,6 +112,9 @@ class Page:
     images: dict[str, PageImage] = field(default_factory=dict)
     text: str | None = None
     links: tuple[Link, ...] = ()
+    # Where each word of the page is (for drawing search matches): a JSON file of
+    # [[left, top, right, bottom, "word"], ...]; None for pages converted before it existed.
+    words: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -112,6 +130,8 @@ class Page:
             data["images"] = {name: image.to_json() for name, image in self.images.items()}
             data["text"] = self.text
             data["links"] = [link.to_json() for link in self.links]
+            if self.words is not None:
+                data["words"] = self.words
         return data
 
     @staticmethod
@@ -124,6 +144,7 @@ class Page:
             images={str(name): PageImage.from_json(image) for name, image in images.items()},
             text=str(data["text"]) if data.get("text") is not None else None,
             links=tuple(Link.from_json(link) for link in data.get("links", [])),
+            words=str(data["words"]) if data.get("words") is not None else None,
         )
 
 

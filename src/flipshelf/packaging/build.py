@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from flipshelf.conversion.manifest import MANIFEST_NAME, TEXT_INDEX_NAME, Manifest
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
@@ -37,7 +37,7 @@ from flipshelf.services.ports import FileStore
 
 COPY_BUFFER = 1024 * 1024
 # A page image or text file as the converter names it (conversion/pages.py), nothing else.
-_BOOK_FILE = re.compile(r"(pages/[0-9]{4,7}-[a-z]+\.jpg|text/[0-9]{4,7}\.txt)")
+_BOOK_FILE = re.compile(r"(pages/[0-9]{4,7}-[a-z]+\.jpg|text/[0-9]{4,7}(\.txt|-words\.json))")
 # What any entry name may look like: ASCII segments of letters, digits, `-` and `_` with dotted
 # extensions; never absolute, never `..`, no backslash, no space.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)*"
@@ -185,10 +185,11 @@ def _book_files(manifest: Manifest) -> Iterator[tuple[str, str]]:
             if not _BOOK_FILE.fullmatch(image.file):
                 raise UnsafeEntry(f"unexpected page file in a manifest: {image.file!r}")
             yield size, image.file
-        if page.text is not None:
-            if not _BOOK_FILE.fullmatch(page.text):
-                raise UnsafeEntry(f"unexpected text file in a manifest: {page.text!r}")
-            yield "text", page.text
+        for text in (page.text, page.words):
+            if text is not None:
+                if not _BOOK_FILE.fullmatch(text):
+                    raise UnsafeEntry(f"unexpected text file in a manifest: {text!r}")
+                yield "text", text
 
 
 def _page_texts(writer: PackageWriter, book: OfflineBook) -> list[str]:
@@ -201,6 +202,17 @@ def _page_texts(writer: PackageWriter, book: OfflineBook) -> list[str]:
     return [
         writer.read_text(book_key(flipbook_hash, page.text)) if page.text else ""
         for page in manifest.pages
+    ]
+
+
+def _page_words(writer: PackageWriter, book: OfflineBook) -> list[Any]:
+    """Where each page's words are (search matches drawn on the page), None for a page
+    converted before word positions were kept."""
+    return [
+        json.loads(writer.read_text(book_key(book.flipbook.hash, page.words)))
+        if page.words
+        else None
+        for page in book.manifest.pages
     ]
 
 
@@ -223,6 +235,7 @@ def write_package(
             "base": book.base,
             "manifest": book.manifest.to_json(),
             "text": _page_texts(writer, book),
+            "words": _page_words(writer, book),
         }
         key = script_json(book.flipbook.hash)
         line = f"window.FLIPSHELF_OFFLINE.books[{key}] = {script_json(data)};\n"

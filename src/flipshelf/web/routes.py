@@ -24,9 +24,11 @@ from flipshelf.web.caching import IMMUTABLE, PRIVATE_CACHE
 from flipshelf.web.events import EVENTS_PATH, events_endpoint
 from flipshelf.web.widget import widget_routes
 
-# Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt).
+# Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt,
+# text/0001-words.json).
 _BOOK_FILE = re.compile(
     r"manifest\.json|text/all\.json|(pages|text)/[0-9]{4,7}(-[a-z]+)?\.(jpg|txt)"
+    r"|text/[0-9]{4,7}-words\.json"
 )
 SIGNED_URL_LIFETIME = timedelta(minutes=10)
 # The thumbnail can change within a collection version (the first page ready); so may an old
