@@ -9,6 +9,7 @@
     constructor(query) {
       this.query = query ? "?" + query : "";
       this.texts = new Map(); // flipbook hash -> Map(page -> text)
+      this.wordBoxes = new Map(); // flipbook hash -> Map(page -> words)
     }
 
     url(hash, file) {
@@ -33,6 +34,22 @@
       const text = response.ok ? await response.text() : "";
       cache.set(number, text);
       return text;
+    }
+
+    /* Where each word of a page is ([[left, top, right, bottom, text], ...], fractions of the
+     * page), for drawing search matches; null when the conversion kept none. */
+    async words(hash, manifest, number) {
+      let cache = this.wordBoxes.get(hash);
+      if (!cache) this.wordBoxes.set(hash, (cache = new Map()));
+      if (cache.has(number)) return cache.get(number);
+      const page = manifest.pages[number - 1];
+      let words = null;
+      if (page && page.words) {
+        const response = await fetch(this.url(hash, page.words));
+        words = response.ok ? await response.json() : null;
+      }
+      cache.set(number, words);
+      return words;
     }
 
     /* The text of every ready page, for search: text/all.json once complete, else page by page. */
@@ -83,6 +100,11 @@
     async allText(hash) {
       const book = this.book(hash);
       return (book && book.text) || [];
+    }
+
+    async words(hash, manifest, number) {
+      const book = this.book(hash);
+      return (book && book.words && book.words[number - 1]) || null;
     }
   }
 
