@@ -143,7 +143,8 @@
         button.append(img, el("span", "", meta.title || "Flipbook " + (index + 1)));
         button.addEventListener("click", () => {
           this.events.interacted();
-          this.panels.leaveFor();
+          this.panels.close(true); // a book was chosen: the list has done its job
+          this.layout.setPanel(null);
           // The page the reader left that book at (or its first page).
           if (index !== this.bookIndex) this.openBook(index, null);
         });
@@ -364,7 +365,7 @@
     commitPage() {
       const number = parseInt(this.pageInput.value, 10);
       if (number > 0) this.go(number);
-      else this.updateControls();
+      else if (this.book) this.pageInput.value = String(this.where().page); // nonsense: undo it
     }
 
     /* ---- internal links and the way back ------------------------------------------------------ */
