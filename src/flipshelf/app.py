@@ -180,7 +180,7 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
-            *web_routes(runtime.ports),
+            *web_routes(runtime.ports, PublicUrls(settings.resolved_public_url())),
             *package_routes(runtime.ports),
         ],
         middleware=[compression()],

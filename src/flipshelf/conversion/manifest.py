@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -238,6 +239,24 @@ class ManifestWriter:
         text = _dumps(page.to_json())
         self._encoded[page.number] = (page, text)
         return text
+
+
+def page_texts(manifest: Manifest, read_text: Callable[[str], str], limit: int = 0) -> list[str]:
+    """The text of every page, page 1 first, through `read_text` (a file name relative to the
+    manifest -> its text): the text index when the converter wrote one, else page by page.
+    With `limit`, page files stop being read once that many characters were read (the pages
+    after it answer ""); the index is one file and is read whole."""
+    if manifest.text_index == TEXT_INDEX_NAME:
+        texts = json.loads(read_text(TEXT_INDEX_NAME))
+        if isinstance(texts, list) and len(texts) == manifest.page_count:
+            return [str(text) for text in texts]
+    found: list[str] = []
+    total = 0
+    for page in manifest.pages:
+        text = read_text(page.text) if page.text and (not limit or total < limit) else ""
+        total += len(text)
+        found.append(text)
+    return found
 
 
 def read_manifest(directory: Path) -> Manifest:

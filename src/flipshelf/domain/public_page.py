@@ -4,6 +4,7 @@ and the player (docs/player.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from flipshelf.domain.collections import Collection, CollectionStatus
@@ -25,3 +26,38 @@ def page_visibility(collection: Collection) -> PageVisibility:
     if collection.status is CollectionStatus.UNLISTED:
         return PageVisibility.NOINDEX
     return PageVisibility.CLOSED
+
+
+@dataclass(frozen=True)
+class Heading:
+    """An entry of a flipbook's table of contents (a PDF bookmark)."""
+
+    title: str
+    page: int | None
+    children: tuple[Heading, ...] = ()
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    number: int
+    paragraphs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PublicBook:
+    hash: str
+    title: str
+    page_count: int
+    outline: tuple[Heading, ...]
+    pages: tuple[PublicPage, ...]  # the pages with text, as far as the page's text budget goes
+    cover: str | None  # the first page's normal image, relative to the flipbook's files
+
+
+@dataclass(frozen=True)
+class CollectionView:
+    """Everything the public page shows."""
+
+    collection: Collection
+    visibility: PageVisibility
+    books: tuple[PublicBook, ...]
+    truncated: bool  # some text was left out

@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from flipshelf.conversion.manifest import MANIFEST_NAME, TEXT_INDEX_NAME, Manifest
+from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, page_texts
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
 from flipshelf.player.config import PlayerConfig
 from flipshelf.player.escaping import script_json
@@ -194,15 +194,9 @@ def _book_files(manifest: Manifest) -> Iterator[tuple[str, str]]:
 
 def _page_texts(writer: PackageWriter, book: OfflineBook) -> list[str]:
     """The text of every page, page 1 first: the search index when the converter wrote one."""
-    manifest, flipbook_hash = book.manifest, book.flipbook.hash
-    if manifest.text_index == TEXT_INDEX_NAME:
-        texts = json.loads(writer.read_text(book_key(flipbook_hash, TEXT_INDEX_NAME)))
-        if isinstance(texts, list) and len(texts) == manifest.page_count:
-            return [str(text) for text in texts]
-    return [
-        writer.read_text(book_key(flipbook_hash, page.text)) if page.text else ""
-        for page in manifest.pages
-    ]
+    return page_texts(
+        book.manifest, lambda name: writer.read_text(book_key(book.flipbook.hash, name))
+    )
 
 
 def _page_words(writer: PackageWriter, book: OfflineBook) -> list[Any]:

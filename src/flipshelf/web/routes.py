@@ -21,7 +21,9 @@ from flipshelf.security.links import LinkCheck
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
 from flipshelf.web.caching import IMMUTABLE, PRIVATE_CACHE
+from flipshelf.web.collection_page import CollectionPage
 from flipshelf.web.events import EVENTS_PATH, events_endpoint
+from flipshelf.web.urls import PublicUrls
 from flipshelf.web.widget import widget_routes
 
 # Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt,
@@ -143,8 +145,9 @@ def _thumbnail_key(collection: Collection) -> str | None:
     return f"flipbooks/{ready.hash}/book/{image_name(1, ready.page_count or 1, THUMB)}"
 
 
-def web_routes(ports: Ports) -> list[BaseRoute]:
+def web_routes(ports: Ports, urls: PublicUrls) -> list[BaseRoute]:
     return [
+        Route("/c/{collection}", CollectionPage(ports, urls).handle, methods=["GET", "HEAD"]),
         Route("/f/{flipbook}/source", source_file(ports)),
         Route("/f/{flipbook}/{name:path}", book_file(ports)),
         Route("/c/{collection}/thumb.jpg", _collection_file(ports, _thumbnail_key)),
