@@ -24,12 +24,13 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, page_texts
+from flipshelf.conversion.options import ZOOM
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
 from flipshelf.player.config import PlayerConfig
 from flipshelf.player.escaping import script_json
@@ -210,6 +211,15 @@ def _page_words(writer: PackageWriter, book: OfflineBook) -> list[Any]:
     ]
 
 
+def without_zoom(manifest: Manifest) -> Manifest:
+    """The manifest as if the zoom pass had not run: no zoom images named, zoomReady 0."""
+    pages = tuple(
+        replace(page, images={k: v for k, v in page.images.items() if k != ZOOM.name})
+        for page in manifest.pages
+    )
+    return replace(manifest, pages=pages, zoom_ready=0)
+
+
 def _asset_name(role: str, key: str | None) -> str | None:
     if key is None:
         return None
@@ -218,16 +228,24 @@ def _asset_name(role: str, key: str | None) -> str | None:
 
 
 def write_package(
-    writer: PackageWriter, collection: Collection, books: list[OfflineBook], player: OfflinePlayer
+    writer: PackageWriter,
+    collection: Collection,
+    books: list[OfflineBook],
+    player: OfflinePlayer,
+    zoom_images: bool = True,
 ) -> None:
-    """Every entry of the package, images first (the bulk), the page that opens it last."""
+    """Every entry of the package, images first (the bulk), the page that opens it last.
+    Without `zoom_images` (the lean package) the zoom images stay out, and so do they from the
+    manifests it carries: the player then zooms into the normal images, as it does before a
+    flipbook's zoom pass."""
     for book in books:
-        for size, name in _book_files(book.manifest):
+        manifest = book.manifest if zoom_images else without_zoom(book.manifest)
+        for size, name in _book_files(manifest):
             if size != "text":
                 writer.add_stored(book.base + name, book_key(book.flipbook.hash, name))
         data = {
             "base": book.base,
-            "manifest": book.manifest.to_json(),
+            "manifest": manifest.to_json(),
             "text": _page_texts(writer, book),
             "words": _page_words(writer, book),
         }

@@ -21,7 +21,7 @@ from flipshelf.domain.collections import (
 )
 from flipshelf.domain.events import SessionKey, Tally
 from flipshelf.domain.listing import ListQuery
-from flipshelf.domain.packages import Package
+from flipshelf.domain.packages import Package, PackageVariant
 from flipshelf.domain.stats import DateRange, Totals
 from flipshelf.packaging.links import PackageLinks
 from flipshelf.security.links import SignedLinks
@@ -74,7 +74,13 @@ class Collections(Protocol):
 class Packages(Protocol):
     """Offline packages, one per collection version (db/packages.py)."""
 
-    def ensure(self, collection_id: int, version: int, now: datetime) -> tuple[Package, bool]: ...
+    def ensure(
+        self,
+        collection_id: int,
+        version: int,
+        now: datetime,
+        variant: PackageVariant = PackageVariant.FULL,
+    ) -> tuple[Package, bool]: ...
     def rearm(self, package: Package, now: datetime) -> bool: ...
     def get(self, package_id: int) -> Package | None: ...
 
