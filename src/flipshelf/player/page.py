@@ -44,9 +44,11 @@ def render_player(
     config: PlayerConfig,
     assets: AssetPaths,
     data_scripts: tuple[str, ...] = (),
+    preloads: tuple[str, ...] = (),
 ) -> str:
     """The player page. `data_scripts` (the offline package's) load before the player, which
-    then reads its manifests and text from `window.FLIPSHELF_OFFLINE` instead of fetching."""
+    then reads its manifests and text from `window.FLIPSHELF_OFFLINE` instead of fetching.
+    `preloads`: the first manifest (a `.json`) and page image, fetched while scripts load."""
     return templates.get_template("player.html").render(
         collection=collection,
         config=config.to_json(),
@@ -56,6 +58,7 @@ def render_player(
         static=assets.static,
         version=assets.version,
         data_scripts=data_scripts,
+        preloads=preloads,
     )
 
 

@@ -21,6 +21,8 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from flipshelf.conversion.options import NORMAL
+from flipshelf.conversion.pages import image_name
 from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash
 from flipshelf.player.assets import (
@@ -29,7 +31,7 @@ from flipshelf.player.assets import (
     STATIC_DIR,
     asset_version,
 )
-from flipshelf.player.config import Opening, player_config
+from flipshelf.player.config import FILES_URL, Opening, PlayerConfig, player_config
 from flipshelf.player.page import AssetPaths, render_message, render_player
 from flipshelf.security.links import LinkCheck, SignedLinks
 from flipshelf.services import reading
@@ -100,6 +102,24 @@ def access(collection: Collection | None, link: LinkCheck) -> Access:
     if link is LinkCheck.VALID:
         return Access.OPEN
     return Access.EXPIRED if link is LinkCheck.EXPIRED else Access.FORBIDDEN
+
+
+def first_page_files(collection: Collection, config: PlayerConfig) -> tuple[str, ...]:
+    """What the live player fetches first, for the page to preload while its scripts load (on
+    a slow network the page image otherwise waits for the scripts, then for the manifest): the
+    opening book's manifest and, when it is ready, its opening page's normal image. The image's
+    name is the converter's (conversion.pages.image_name), so it is known without the manifest.
+    A deep link (#page=) may open elsewhere; the preload then only costs one image."""
+    if config.offline or not config.books:
+        return ()
+    book = config.books[min(config.start_book, len(config.books) - 1)]
+    item = collection.item(book.hash)
+    query = f"?{config.query}" if config.query else ""
+    files = [f"{FILES_URL}/{book.hash}/manifest.json{query}"]
+    if item is not None and item.page_count and 0 < config.start_page <= item.pages_ready:
+        name = image_name(config.start_page, item.page_count, NORMAL)
+        files.append(f"{FILES_URL}/{book.hash}/{name}{query}")
+    return tuple(files)
 
 
 def _position(value: str | None) -> int:
@@ -176,7 +196,9 @@ class Widget:
                 f"exp={query['exp']}&sig={query['sig']}" if private else ""
             ),  # checked above: digits and 64 hex characters
         )
-        html = render_player(collection, player_config(collection, opening), live_assets())
+        config = player_config(collection, opening)
+        preloads = first_page_files(collection, config)
+        html = render_player(collection, config, live_assets(), preloads=preloads)
         return HTMLResponse(html, headers=security_headers(private, self.policy))
 
 

@@ -10,15 +10,28 @@
       this.query = query ? "?" + query : "";
       this.texts = new Map(); // flipbook hash -> Map(page -> text)
       this.wordBoxes = new Map(); // flipbook hash -> Map(page -> words)
+      this.inflight = new Map(); // flipbook hash -> the manifest request under way
     }
 
     url(hash, file) {
       return "../f/" + encodeURIComponent(hash) + "/" + file + this.query;
     }
 
-    /* The manifest, or null while the flipbook has none yet (its first page is converting). */
-    async manifest(hash) {
-      const response = await fetch(this.url(hash, "manifest.json"), { cache: "no-cache" });
+    /* The manifest, or null while the flipbook has none yet (its first page is converting).
+     * Asked for twice at once (the shelf's cover and the book itself): one request. */
+    manifest(hash) {
+      let pending = this.inflight.get(hash);
+      if (!pending) {
+        pending = this.fetchManifest(hash).finally(() => this.inflight.delete(hash));
+        this.inflight.set(hash, pending);
+      }
+      return pending;
+    }
+
+    async fetchManifest(hash) {
+      // The server answers `Cache-Control: no-cache`, so the browser revalidates every fetch;
+      // the default cache mode lets the first one use the page's <link rel=preload>.
+      const response = await fetch(this.url(hash, "manifest.json"));
       if (response.status === 404) return null;
       if (!response.ok) throw new Error("manifest: HTTP " + response.status);
       return response.json();
