@@ -121,6 +121,14 @@ class Finger:
             self._send("touchMove", [{"x": x, "y": y}], step_ms)
         self._send("touchEnd", [], step_ms)
 
+    def drag_vertically(self, x: float, start: float, end: float) -> None:
+        """A thumb scrolling: down, ten moves 16 ms apart from `start` to `end`, up."""
+        self.clock = max(self.clock, time.time())
+        self._send("touchStart", [{"x": x, "y": start}], 0)
+        for step in range(1, 11):
+            self._send("touchMove", [{"x": x, "y": start + (end - start) * step / 10}], 16)
+        self._send("touchEnd", [], 16)
+
     def pinch(self, x: float, y: float, start_gap: float, end_gap: float) -> None:
         """Two fingers, one landing after the other, level around (x, y), moving from
         `start_gap` to `end_gap` apart in five steps 20 ms apart, then lifted."""

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import Books, Shot, new_page
-from tests.browser.helpers import hash_of, new_phone, wait_painted
+from tests.browser.helpers import Finger, hash_of, new_phone, wait_painted
 from tests.browser.library import OtherOrigin
 
 A4 = 595.276 / 841.89
@@ -119,7 +119,8 @@ def test_the_default_embed_fits_a_phone_without_pushing_the_page_sideways(
     site = other_origin.page(
         "/phone.html",
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<p>Our spring catalogue:</p>{embed['embedCode']}<p>Thanks for reading.</p>",
+        f"<p>Our spring catalogue:</p>{embed['embedCode']}"
+        '<p style="height: 2000px">More of the host page below.</p>',
     )
     phone = new_phone(browser, 390, 844)
     try:
@@ -132,5 +133,11 @@ def test_the_default_embed_fits_a_phone_without_pushing_the_page_sideways(
         assert abs(box["width"] / box["height"] - 650 / 385) < 0.02  # the collection's shape
         assert phone.locator("iframe").get_attribute("title") == "Flipbook: Animals"
         shot(phone)
+        # A thumb moving up over the flipbook scrolls the page around it; nothing turns.
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8
+        Finger(phone).drag_vertically(x, y, y - 150)
+        phone.wait_for_function("() => window.scrollY > 0")
+        assert not frame.evaluate("Flipshelf.player.book.isFlipping()")
+        assert frame.evaluate("document.documentElement.dataset.pages") == "1"
     finally:
         phone.context.close()

@@ -266,8 +266,9 @@
     goFromPanel(number) {
       this.events.interacted();
       this.panels.leaveFor();
+      const here = !!this.book && this.book.visiblePages().indexOf(number) >= 0;
       this.go(number);
-      this.panels.search.highlight();
+      if (here) this.panels.search.highlight(); // no turn follows to draw the matches
     }
 
     /* Turning while zoomed keeps the zoom: the view shows the next pages at the same level. */

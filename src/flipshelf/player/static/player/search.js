@@ -190,15 +190,18 @@
       this.player.layout.update();
     }
 
-    /* Draws the matches on the pages in view (called after every turn). */
+    /* Draws the matches on the pages in view (called after every turn). The words are read
+     * first and the marks swapped in one go, so a turn never shows a page without its marks;
+     * a newer call (another turn) makes an older one give up. */
     async highlight() {
       const book = this.player.book;
+      const run = (this.runs = (this.runs || 0) + 1);
+      const root = document.documentElement;
+      delete root.dataset.marks;
       if (!book || !book.manifest) return;
       const query = this.query;
-      const pages = book.visiblePages();
-      book.clearMarks();
-      if (!query) return;
-      for (const number of pages) {
+      const found = new Map();
+      for (const number of query ? book.visiblePages() : []) {
         if (this.hits.indexOf(number) < 0 || !book.isReady(number)) continue;
         let words = null;
         try {
@@ -206,11 +209,14 @@
         } catch (error) {
           words = null;
         }
-        if (this.player.book !== book || this.query !== query) return;
-        book.mark(number, matchWords(words, query));
+        if (this.runs !== run) return;
+        found.set(number, matchWords(words, query));
       }
+      if (this.runs !== run || this.player.book !== book) return;
+      book.clearMarks();
+      for (const [number, rects] of found) book.mark(number, rects);
       this.player.zoom.render();
-      document.documentElement.dataset.marks = String(document.querySelectorAll(".fs-book-area .fs-hit").length);
+      root.dataset.marks = String(document.querySelectorAll(".fs-book-area .fs-hit").length);
     }
   }
 

@@ -102,8 +102,9 @@
         zoomed: zoomed,
       };
       if (zoomed) return; // the zoom view scrolls natively under the finger
-      event.stopPropagation(); // page-flip never sees it
-      if (event.cancelable) event.preventDefault(); // no emulated mouse click, no scrolling
+      // page-flip never sees it. Not prevented: a finger moving up or down scrolls the page the
+      // player is embedded in (touch-action: pan-y); sideways and still ones are ours.
+      event.stopPropagation();
     }
 
     move(event) {
@@ -122,6 +123,11 @@
         return;
       }
       event.stopPropagation();
+      if (gesture.mode === "pending" && Math.abs(dy) > MOVE && Math.abs(dy) > Math.abs(dx)) {
+        gesture.mode = "scroll"; // the browser scrolls the host page (it cancels the touch)
+        return;
+      }
+      if (gesture.mode === "scroll") return;
       if (event.cancelable) event.preventDefault();
       if (gesture.mode === "pending" && Math.hypot(dx, dy) > MOVE) {
         const held = event.timeStamp - gesture.time >= HOLD_MS;
