@@ -87,17 +87,19 @@ def test_the_package_variant_migration_keeps_rows_and_never_reuses_ids(database_
         )
         conn.execute(
             text(
-                "INSERT INTO packages (id, collection_id, version, status, attempts, created_at) "
-                "VALUES (41, 1, 7, 'COMPLETE', 1, :now)"
+                "INSERT INTO packages (collection_id, version, status, attempts, created_at) "
+                "VALUES (1, 7, 'COMPLETE', 1, :now)"
             ),
             {"now": now},
         )
+        last = conn.execute(text("SELECT max(id) FROM packages")).scalar()
     engine.dispose()
     upgrade(database_url)
     engine = make_engine(database_url)
     with engine.begin() as conn:
-        assert conn.execute(text("SELECT variant FROM packages WHERE id = 41")).scalar() == "full"
-        conn.execute(text("DELETE FROM packages WHERE id = 41"))
+        variant = conn.execute(text("SELECT variant FROM packages WHERE id = :id"), {"id": last})
+        assert variant.scalar() == "full"
+        conn.execute(text("DELETE FROM packages WHERE id = :id"), {"id": last})
         conn.execute(
             text(
                 "INSERT INTO packages (collection_id, version, variant, status, attempts, "
@@ -105,7 +107,7 @@ def test_the_package_variant_migration_keeps_rows_and_never_reuses_ids(database_
             ),
             {"now": now},
         )
-        assert conn.execute(text("SELECT max(id) FROM packages")).scalar() == 42  # not 41 again
+        assert conn.execute(text("SELECT max(id) FROM packages")).scalar() > last  # not reused
         conn.execute(
             text(
                 "INSERT INTO packages (collection_id, version, variant, status, attempts, "
