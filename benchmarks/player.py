@@ -14,6 +14,11 @@ target and round launches a fresh Chromium (Debian's, /usr/bin/chromium) and mea
 - idle CPU: milliseconds of main-thread work per second while nobody touches the page (the
   player's page-turn engine redraws every animation frame).
 
+With `--phone`: the same first-page measure in a phone-sized slot (390 x 844 at 3x, touch) over
+a throttled network (Chrome DevTools' "Fast 3G": 563 ms round trips, 180 KB/s down), where the
+player's scripts, styles, manifest and page image must all cross a slow link; printed beside
+the one-image floor page on the same link, with the ratio.
+
 Prints medians; always exits 0.
 """
 
@@ -104,12 +109,31 @@ def metrics(cdp: Any) -> dict[str, float]:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
 
-def measure(playwright: Any, url: str, floor: bool) -> Sample:
+# Chrome DevTools' "Fast 3G" preset.
+FAST_3G = {
+    "offline": False,
+    "latency": 562.5,
+    "downloadThroughput": 180 * 1024,
+    "uploadThroughput": 84 * 1024,
+}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
+DESKTOP = {"viewport": {"width": 1200, "height": 800}}
+
+
+def measure(playwright: Any, url: str, floor: bool, phone: bool = False) -> Sample:
     browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
     try:
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page = browser.new_context(**(PHONE if phone else DESKTOP)).new_page()
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
+        if phone:
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", FAST_3G)
         page.goto(url)
         if floor:
             page.evaluate("() => { window.__mark = 'floor:first-page'; }")
@@ -132,10 +156,11 @@ def measure(playwright: Any, url: str, floor: bool) -> Sample:
         browser.close()
 
 
-def floor_page(image_url: str) -> str:
+def floor_page(image_url: str, style: str = "height:680px") -> str:
     # The floor: nothing but the same page image, marked when painted like the player's.
     return (
-        '<img id="p" alt="" style="height:680px" src="' + image_url + '">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<img id="p" alt="" style="{style}" src="' + image_url + '">'
         "<script>document.getElementById('p').addEventListener('load', () =>"
         " requestAnimationFrame(() => performance.mark('floor:first-page')));</script>"
     )
@@ -144,6 +169,7 @@ def floor_page(image_url: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--phone", action="store_true", help="a phone slot on a slow network")
     args = parser.parse_args()
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} is missing: run scripts/install-browser.sh")
@@ -173,18 +199,36 @@ def main() -> int:
                 if pages == 20:
                     image = f"{library.url}/f/{book}/pages/0001-normal.jpg"
                     targets.insert(0, ("floor: one <img>", static.page("/floor.html", ""), True))
-                    static.pages["/floor.html"] = floor_page(image)
+                    static.pages["/floor.html"] = floor_page(
+                        image, "width:100%" if args.phone else "height:680px"
+                    )
+            if args.phone:
+                targets = [t for t in targets if "1000" not in t[0]]
             results: dict[str, list[Sample]] = {name: [] for name, _u, _f in targets}
             with sync_playwright() as playwright:
                 for _round in range(args.rounds):
                     for name, url, floor in targets:
-                        results[name].append(measure(playwright, url, floor))
-            print_table(results, args.rounds)
+                        results[name].append(measure(playwright, url, floor, args.phone))
+            if args.phone:
+                print_phone(results, args.rounds)
+            else:
+                print_table(results, args.rounds)
         finally:
             static.close()
             workers.stop_all()
             stop_library(library)
     return 0
+
+
+def print_phone(results: dict[str, list[Sample]], rounds: int) -> None:
+    firsts = {
+        name: statistics.median(s.first_ms for s in samples) for name, samples in results.items()
+    }
+    floor = firsts["floor: one <img>"]
+    print(f"\nmedians of {rounds} rounds, a fresh Chromium each: 390x844 at 3x, Fast 3G")
+    print(f"{'target':<22}{'first page ms':>14}{'x floor':>9}")
+    for name, first in firsts.items():
+        print(f"{name:<22}{first:>14.0f}{first / floor:>9.2f}")
 
 
 def print_table(results: dict[str, list[Sample]], rounds: int) -> None:

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 
 from flipshelf.api.v1.actions.registry import ACTIONS
@@ -226,11 +228,21 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
-            *web_routes(runtime.ports),
-            *package_routes(runtime.ports),
+            # The dashboard's first: its /static/dashboard mount must come before /static.
             *dashboard_routes(dashboard(runtime)),
+            *web_routes(runtime.ports, PublicUrls(settings.resolved_public_url())),
+            *package_routes(runtime.ports),
         ],
+        middleware=[compression()],
     )
+
+
+def compression() -> Middleware:
+    """gzip for text, JSON, scripts and styles when the client accepts it: a 1000-page manifest
+    goes from 308 KB to about 21 KB, its text index from 2.8 MB to 0.9 MB. Starlette's middleware
+    leaves JPEGs, zips, partial (Range) answers and anything already encoded alone; level 6
+    compresses within a few percent of level 9 at a fraction of the CPU (docs/player.md)."""
+    return Middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
 
 
 def app_from_environment() -> Starlette:

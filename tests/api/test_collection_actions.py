@@ -252,6 +252,39 @@ def test_get_embed(api: Api, runtime: Runtime) -> None:
     assert "width:100%" in code and "padding-bottom:59.2308%" in code
 
 
+def test_the_default_embed_shrinks_to_a_phone_and_is_titled_by_the_collection(
+    api: Api, runtime: Runtime
+) -> None:
+    collection = seed_collection(runtime, api.tenant, title='Spring "sale" <b>')
+    data = api.get("collection.getEmbed", collectionHash=collection.hash)["data"]
+    code = data["embedCode"]
+    # The documented width and height still size it on a wide page; on a narrower one it
+    # shrinks with its container, keeping its shape, instead of pushing the page sideways.
+    assert 'width="650" height="385"' in code
+    assert "width:100%;max-width:650px;height:auto;aspect-ratio:650/385" in code
+    assert 'title="Flipbook: Spring &quot;sale&quot; &lt;b&gt;"' in code
+    assert 'allow="fullscreen; clipboard-write; web-share"' in code
+    # An extension: the collection's public page, for search engines and sharing.
+    assert data["pageUrl"] == f"http://books.test/c/{collection.hash}"
+
+
+@pytest.mark.parametrize(
+    ("status", "page"),
+    [
+        (CollectionStatus.PUBLISHED, True),
+        (CollectionStatus.UNLISTED, True),
+        (CollectionStatus.PRIVATE, False),
+        (CollectionStatus.EDITABLE, False),
+    ],
+)
+def test_get_embed_names_the_public_page_only_where_there_is_one(
+    api: Api, runtime: Runtime, status: CollectionStatus, page: bool
+) -> None:
+    collection = seed_collection(runtime, api.tenant, status=status)
+    data = api.get("collection.getEmbed", collectionHash=collection.hash)["data"]
+    assert ("pageUrl" in data) is page
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -64,6 +64,7 @@ class Books:
     progressive: dict[str, Any]  # its manifest is rewound by the test to look half-converted
     big: dict[str, Any]  # 1000 pages
     stats: dict[str, Any]  # read once, by the statistics scenario only
+    altered: dict[str, Any]  # the 5-page text PDF, whose text index a scenario rewrites
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +99,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, documents: dict[str, Path]) 
         from tests.fixtures.documents.generate import many_pages_pdf
 
         stats = api.upload("collection.create", text_pdf, "s.pdf", title="Counted")
+        altered = api.upload("collection.create", text_pdf, "a.pdf", title="Altered")
         many_pages_pdf(work / "big.pdf", 1000)
         big = api.upload("collection.create", (work / "big.pdf").read_bytes(), "big.pdf")
         done = {
@@ -110,6 +112,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, documents: dict[str, Path]) 
                 ("progressive", progressive),
                 ("big", big),
                 ("stats", stats),
+                ("altered", altered),
             ]
         }
         for data in done.values():

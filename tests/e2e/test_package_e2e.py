@@ -208,6 +208,7 @@ def exercise_player(page: Any) -> None:
     _loaded(page, "#fs-zoom-content img")
     page.keyboard.press("Escape")
 
+    page.click('.fs-toolbar [data-panel="books"]')  # the shelf is a panel
     page.click('#fs-shelf-list button[data-book="2"]')
     page.wait_for_function("document.getElementById('fs-book-title').textContent === 'A picture'")
     _loaded(page, ".fs-page-img")

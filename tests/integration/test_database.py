@@ -63,6 +63,63 @@ def test_the_reader_sessions_migration_goes_down_alone(database_url: str) -> Non
     engine.dispose()
 
 
+def test_the_package_variant_migration_keeps_rows_and_never_reuses_ids(database_url: str) -> None:
+    """0007_player adds `variant` (existing packages are full ones) to the unique key; on
+    SQLite the rebuilt table keeps AUTOINCREMENT (ids name signed download links)."""
+    upgrade(database_url, "0004")
+    engine = make_engine(database_url)
+    now = "2026-11-23 12:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, name, api_key, secret_enc, created_at, strict) "
+                "VALUES (1, 'a', 'K', 'S', :now, false)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO collections (id, hash, account_id, title, description, status, "
+                "width, height, version, created_at, updated_at, rtl) VALUES "
+                "(1, 'abcdefghij', 1, 't', '', 'published', 650, 385, 7, :now, :now, false)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO packages (collection_id, version, status, attempts, created_at) "
+                "VALUES (1, 7, 'COMPLETE', 1, :now)"
+            ),
+            {"now": now},
+        )
+        last = conn.execute(text("SELECT max(id) FROM packages")).scalar()
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        variant = conn.execute(text("SELECT variant FROM packages WHERE id = :id"), {"id": last})
+        assert variant.scalar() == "full"
+        conn.execute(text("DELETE FROM packages WHERE id = :id"), {"id": last})
+        conn.execute(
+            text(
+                "INSERT INTO packages (collection_id, version, variant, status, attempts, "
+                "created_at) VALUES (1, 7, 'lean', 'PROCESSING', 0, :now)"
+            ),
+            {"now": now},
+        )
+        assert conn.execute(text("SELECT max(id) FROM packages")).scalar() > last  # not reused
+        conn.execute(
+            text(
+                "INSERT INTO packages (collection_id, version, variant, status, attempts, "
+                "created_at) VALUES (1, 7, 'full', 'PROCESSING', 0, :now)"
+            ),
+            {"now": now},
+        )  # the same version in the other variant: its own row
+    engine.dispose()
+    downgrade(database_url, "0004")
+    upgrade(database_url)
+
+
 def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path: Path) -> None:
     db = Database(make_engine(f"sqlite:///{tmp_path / 'x.db'}"))
     with db.read() as conn:

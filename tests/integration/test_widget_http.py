@@ -132,3 +132,48 @@ def test_the_player_files_are_served_with_nosniff(client: TestClient) -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
     assert "javascript" in client.get("/static/player/book.js").headers["content-type"]
     assert client.get("/static/../widget.py").status_code == 404
+
+
+def test_text_is_compressed_and_versioned_files_are_cached_for_good(
+    client: TestClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    collection = seed_collection(runtime, tenant)
+    flipbook = collection.items[0].hash
+    manifest = json.dumps({"version": 1, "pages": [{"number": n} for n in range(500)]})
+    put_book_file(runtime, flipbook, "manifest.json", manifest.encode())
+    put_book_file(runtime, flipbook, "pages/0001-normal.jpg", b"\xff\xd8" + b"\0" * 5000)
+    gzip = {"Accept-Encoding": "gzip"}
+    answer = client.get(f"/f/{flipbook}/manifest.json", headers=gzip)
+    assert answer.headers["content-encoding"] == "gzip"
+    assert int(answer.headers["content-length"]) < len(manifest) / 5
+    assert answer.json()["pages"][499] == {"number": 499}  # the client decodes it
+    assert "accept-encoding" in answer.headers["vary"].lower()
+    image = client.get(f"/f/{flipbook}/pages/0001-normal.jpg", headers=gzip)
+    assert "content-encoding" not in image.headers  # JPEG does not compress again
+    assert "immutable" in image.headers["cache-control"]
+    plain = client.get(f"/f/{flipbook}/manifest.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == manifest
+    page = client.get(f"/widget/{collection.hash}", headers=gzip)
+    script = re.search(r'src="\.\./static/(player/player\.js\?v=[0-9a-f]+)"', page.text)
+    assert script is not None
+    versioned = client.get(f"/static/{script.group(1)}", headers=gzip)
+    assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert versioned.headers["content-encoding"] == "gzip"
+    unversioned = client.get("/static/player/player.js")
+    assert "immutable" not in unversioned.headers["cache-control"]
+
+
+def test_the_page_preloads_the_first_manifest_and_page_image(
+    client: TestClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    """On a slow network the image would otherwise wait for the scripts, then the manifest."""
+    collection = seed_collection(runtime, tenant)
+    flipbook = collection.items[0].hash
+    page = client.get(f"/widget/{collection.hash}?startPage=3").text
+    assert f'<link rel="preload" href="../f/{flipbook}/manifest.json" as="fetch"' in page
+    assert f'<link rel="preload" href="../f/{flipbook}/pages/0003-normal.jpg" as="image">' in page
+    private = seed_collection(runtime, tenant, status=CollectionStatus.PRIVATE)
+    signed = link(runtime, private, 30)
+    page = client.get(f"/widget/{private.hash}?{signed}").text
+    query = html.escape(signed)
+    assert f'pages/0001-normal.jpg?{query}" as="image">' in page

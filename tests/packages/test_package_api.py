@@ -17,6 +17,7 @@ from flipshelf.db.packages import SqlPackages
 from flipshelf.domain.collections import ConvertStatus
 from flipshelf.domain.packages import FAILED_RETRY_AFTER
 from flipshelf.jobs.package_job import PackageContext, run_package_build
+from tests.books import write_book
 from tests.packages.conftest import download_html, local, open_zip, seed_with_books
 from tests.support import FixedClock, RecordingQueue, Tenant, seed_collection, signed
 
@@ -318,3 +319,52 @@ def test_titles_and_descriptions_with_markup_are_text_in_the_package(
         page = package.read("index.html").decode()
         assert "<script>alert" not in page and "<img src=x" not in page
         assert "&lt;/script&gt;&lt;script&gt;alert" in page
+
+
+def download_lean(client: TestClient, tenant: Tenant, collection_hash: str) -> dict[str, Any]:
+    params = signed(
+        tenant.pair, "collection.downloadHTML", collectionHash=collection_hash, zoom="false"
+    )
+    body: dict[str, Any] = client.get("/v1/", params=params).json()
+    return body
+
+
+def test_the_lean_package_leaves_zoom_images_out_and_is_built_once_per_version(
+    client: TestClient, tenant: Tenant, runtime: Runtime, packaging: PackageContext
+) -> None:
+    collection = seed_collection(runtime, tenant, title="Spring", items=(ConvertStatus.COMPLETE,))
+    write_book(runtime.ports.files, collection.items[0].hash, 12, sizes=("thumb", "normal", "zoom"))
+    full = local(complete_url(client, tenant, runtime, packaging, collection.hash))
+    assert download_lean(client, tenant, collection.hash)["data"] == {"status": "PROCESSING"}
+    assert download_lean(client, tenant, collection.hash)["data"] == {"status": "PROCESSING"}
+    assert len(queued(runtime)) == 2  # one build for each variant of this version
+    build_all(runtime, packaging)
+    answer = download_lean(client, tenant, collection.hash)["data"]
+    assert answer["status"] == "COMPLETE"
+    lean = local(answer["resourceUrl"])
+    assert urlsplit(lean).path != urlsplit(full).path  # a package of its own
+    whole, small = client.get(full), client.get(lean)
+    assert small.headers["content-disposition"] == (
+        f'attachment; filename="spring-{collection.hash}-lean.zip"'
+    )
+    with open_zip(whole.content) as package:
+        assert sum(name.endswith("-zoom.jpg") for name in package.namelist()) == 12
+    with open_zip(small.content) as package:
+        names = package.namelist()
+        assert not any(name.endswith("-zoom.jpg") for name in names)
+        assert sum(name.endswith("-normal.jpg") for name in names) == 12
+        data = package.read("data/1.js").decode()
+        assert "-zoom.jpg" not in data and '"zoomReady":0' in data  # the player zooms normal
+    assert len(small.content) < len(whole.content)
+    # Asked again, the full package is still the same one (its own row).
+    again = download_html(client, tenant, collection.hash)["data"]["resourceUrl"]
+    assert urlsplit(local(again)).path == urlsplit(full).path
+
+
+def test_a_bad_zoom_flag_is_refused(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:
+    collection = seed_with_books(runtime, tenant)
+    params = signed(
+        tenant.pair, "collection.downloadHTML", collectionHash=collection.hash, zoom="no"
+    )
+    assert client.get("/v1/", params=params).json()["code"] == 40
+    assert queued(runtime) == []

@@ -17,7 +17,8 @@ from flipshelf.domain.packages import (
     next_round,
     retry_due,
 )
-from flipshelf.packaging.build import UnsafeEntry, checked_entry, script_json
+from flipshelf.packaging.build import UnsafeEntry, checked_entry
+from flipshelf.player.escaping import script_json
 from flipshelf.security.package_links import PackageLinks
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -107,3 +108,16 @@ def test_package_links_cover_the_package_its_version_and_the_expiry() -> None:
     assert links.check(7, "4", str(int(exp) + 1), sig, NOW) is LinkCheck.INVALID
     assert links.check(7, None, exp, sig, NOW) is LinkCheck.INVALID
     assert links.check(7, "-4", exp, sig, NOW) is LinkCheck.INVALID
+
+
+def test_a_tampered_words_file_name_never_becomes_a_package_entry() -> None:
+    from flipshelf.conversion.manifest import Manifest, Page, PageImage
+    from flipshelf.packaging.build import _book_files
+
+    image = {"normal": PageImage("pages/0001-normal.jpg", 10, 10)}
+    good = Page(1, 1.0, 1.0, images=image, text="text/0001.txt", words="text/0001-words.json")
+    assert ("text", "text/0001-words.json") in list(_book_files(Manifest("pdf", (good,), (), 1)))
+    for name in ("../../etc/passwd", "text/0001-words.js", "text/x-words.json"):
+        bad = Page(1, 1.0, 1.0, images=image, text="text/0001.txt", words=name)
+        with pytest.raises(UnsafeEntry):
+            list(_book_files(Manifest("pdf", (bad,), (), 1)))

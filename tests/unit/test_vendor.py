@@ -8,10 +8,11 @@ import json
 import re
 from pathlib import Path
 
-from flipshelf.web.widget import EMPTY_STYLE_HASH, PAGE_FLIP_STYLE_HASH, STATIC_DIR
+from flipshelf.player.assets import EMPTY_STYLE_HASH, PAGE_FLIP_STYLE_HASH, STATIC_DIR
+from flipshelf.web.dashboard.render import STATIC_DIR as DASHBOARD_STATIC
 
 VENDOR = STATIC_DIR / "vendor"
-DASHBOARD_VENDOR = STATIC_DIR / "dashboard" / "vendor"
+DASHBOARD_VENDOR = DASHBOARD_STATIC / "vendor"
 
 
 def table(folder: Path = VENDOR) -> dict[str, str]:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus, Flipbook
-from flipshelf.web.widget import (
-    Opening,
-    config_json,
-    content_security_policy,
-    is_rtl,
-    player_config,
-)
+from flipshelf.player.config import Opening
+from flipshelf.player.config import player_config as typed_config
+from flipshelf.player.escaping import script_json
+from flipshelf.web.widget import content_security_policy, is_rtl
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -56,6 +54,11 @@ def collection(
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def player_config(collection: Collection, opening: Opening) -> dict[str, Any]:
+    """The configuration as the player script reads it."""
+    return typed_config(collection, opening).to_json()
+
+
 OPEN = Opening(start_book=1, start_page=1, rtl=False, signed_query="")
 
 
@@ -84,7 +87,7 @@ def test_private_collections_carry_their_link_on_every_url() -> None:
 
 def test_config_json_cannot_close_its_script_block() -> None:
     hostile = '</script><script>alert(1)</script><!-- & "quotes"'
-    text = str(config_json({"title": hostile}))
+    text = script_json({"title": hostile})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"title": hostile}
 

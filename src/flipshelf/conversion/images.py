@@ -16,7 +16,7 @@ from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.geometry import PixelSize
-from flipshelf.conversion.manifest import Link, OutlineEntry
+from flipshelf.conversion.manifest import Link, OutlineEntry, Word
 from flipshelf.conversion.sniff import ImageKind, as_image_kind, sniff_file
 
 # The decoder is chosen by the sniffed type, so a file never reaches a decoder other than the one
@@ -133,6 +133,9 @@ class ImagePage:
 
     def text(self) -> str:
         return ""
+
+    def words(self) -> list[Word]:
+        return []
 
     def links(self) -> list[Link]:
         return []

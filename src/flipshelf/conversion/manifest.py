@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,21 @@ class Link:
             uri=str(uri) if uri is not None else None,
             page=int(page) if page is not None else None,
         )
+
+
+@dataclass(frozen=True)
+class Word:
+    """A word of a page's text and where it is (fractions of the page, like a link's rect)."""
+
+    rect: Rect
+    text: str
+
+    def to_json(self) -> list[Any]:
+        return [*self.rect, self.text]
+
+
+def write_words(path: Path, words: list[Word]) -> None:
+    path.write_text(_dumps([word.to_json() for word in words]), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,9 @@ class Page:
     images: dict[str, PageImage] = field(default_factory=dict)
     text: str | None = None
     links: tuple[Link, ...] = ()
+    # Where each word of the page is (for drawing search matches): a JSON file of
+    # [[left, top, right, bottom, "word"], ...]; None for pages converted before it existed.
+    words: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -112,6 +131,8 @@ class Page:
             data["images"] = {name: image.to_json() for name, image in self.images.items()}
             data["text"] = self.text
             data["links"] = [link.to_json() for link in self.links]
+            if self.words is not None:
+                data["words"] = self.words
         return data
 
     @staticmethod
@@ -124,6 +145,7 @@ class Page:
             images={str(name): PageImage.from_json(image) for name, image in images.items()},
             text=str(data["text"]) if data.get("text") is not None else None,
             links=tuple(Link.from_json(link) for link in data.get("links", [])),
+            words=str(data["words"]) if data.get("words") is not None else None,
         )
 
 
@@ -217,6 +239,24 @@ class ManifestWriter:
         text = _dumps(page.to_json())
         self._encoded[page.number] = (page, text)
         return text
+
+
+def page_texts(manifest: Manifest, read_text: Callable[[str], str], limit: int = 0) -> list[str]:
+    """The text of every page, page 1 first, through `read_text` (a file name relative to the
+    manifest -> its text): the text index when the converter wrote one, else page by page.
+    With `limit`, page files stop being read once that many characters were read (the pages
+    after it answer ""); the index is one file and is read whole."""
+    if manifest.text_index == TEXT_INDEX_NAME:
+        texts = json.loads(read_text(TEXT_INDEX_NAME))
+        if isinstance(texts, list) and len(texts) == manifest.page_count:
+            return [str(text) for text in texts]
+    found: list[str] = []
+    total = 0
+    for page in manifest.pages:
+        text = read_text(page.text) if page.text and (not limit or total < limit) else ""
+        total += len(text)
+        found.append(text)
+    return found
 
 
 def read_manifest(directory: Path) -> Manifest:

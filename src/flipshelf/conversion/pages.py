@@ -14,7 +14,7 @@ from PIL import Image
 
 from flipshelf.conversion.geometry import PixelSize, fit_page
 from flipshelf.conversion.images import scaled
-from flipshelf.conversion.manifest import Link, OutlineEntry, Page, PageImage
+from flipshelf.conversion.manifest import Link, OutlineEntry, Page, PageImage, Word, write_words
 from flipshelf.conversion.options import ConversionOptions, ImageSize
 from flipshelf.conversion.ways import WayChooser
 
@@ -25,6 +25,7 @@ TEXT_DIR = "text"
 class PageView(Protocol):
     def render(self, size: PixelSize, grayscale: bool = False) -> Image.Image: ...
     def text(self) -> str: ...
+    def words(self) -> list[Word]: ...
     def links(self) -> list[Link]: ...
     def close(self) -> None: ...
 
@@ -52,6 +53,10 @@ def text_name(number: int, page_count: int) -> str:
     return f"{TEXT_DIR}/{page_stem(number, page_count)}.txt"
 
 
+def words_name(number: int, page_count: int) -> str:
+    return f"{TEXT_DIR}/{page_stem(number, page_count)}-words.json"
+
+
 def convert_page(
     source: Source,
     index: int,
@@ -76,10 +81,12 @@ def convert_page(
         }
         text_file = text_name(number, source.page_count)
         (out_dir / text_file).write_text(view.text(), encoding="utf-8")
+        words_file = words_name(number, source.page_count)
+        write_words(out_dir / words_file, view.words())
         links = tuple(view.links())
     finally:
         view.close()
-    return Page(number, width, height, images=images, text=text_file, links=links)
+    return Page(number, width, height, images=images, text=text_file, links=links, words=words_file)
 
 
 def _thumb_and_normal(

@@ -8,6 +8,8 @@ information, so every value that leaves this module is converted to a plain type
 from __future__ import annotations
 
 import ctypes
+from array import array
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,8 +19,8 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from flipshelf.conversion import errors
-from flipshelf.conversion.geometry import PixelSize, relative_rect
-from flipshelf.conversion.manifest import Link, OutlineEntry
+from flipshelf.conversion.geometry import PixelSize, Rect, relative_rect
+from flipshelf.conversion.manifest import Link, OutlineEntry, Word
 from flipshelf.conversion.sniff import pdf_tail_is_complete, read_tail
 
 # Only these schemes become clickable in the player: a `javascript:` or `file:` link from an
@@ -28,6 +30,8 @@ MAX_URI_LENGTH = 2048
 MAX_OUTLINE_ENTRIES = 5000
 MAX_TITLE_LENGTH = 300
 MAX_PAGE_TEXT = 1_000_000  # characters; more is not text a reader searches
+MAX_PAGE_WORDS = 50_000  # word boxes kept per page (a dense map page has a few thousand)
+MAX_WORD_LENGTH = 200
 # Link corners are mapped through PDFium's page-to-device transform (which knows the page's
 # rotation and crop box) onto a virtual device this many units wide and tall.
 _DEVICE = 1_000_000
@@ -154,6 +158,64 @@ class PdfPage:
         text = raw.decode("utf-16-le", errors="replace")
         return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
+    def words(self) -> list[Word]:
+        """Each word of the page (a run of characters between spaces or line ends) with the box
+        around it, so the player can draw search matches on the page image. One call reads
+        every character; each word then costs two box lookups (its first and last character)."""
+        textpage = self._text_page()
+        count = min(int(pdfium_c.FPDFText_CountChars(textpage)), MAX_PAGE_TEXT)
+        if count <= 0:
+            return []
+        buffer = (ctypes.c_ushort * (count + 1))()
+        pdfium_c.FPDFText_GetText(textpage, 0, count, buffer)
+        units = array("H", bytes(memoryview(buffer).cast("B")[: count * 2]))
+        found: list[Word] = []
+        to_page = self._fraction_transform()
+        for start, end in _word_spans(units):
+            rect = self._span_rect(textpage, start, end - 1, to_page)
+            if rect is not None:
+                text = units[start:end].tobytes().decode("utf-16-le", errors="replace")
+                found.append(Word(rect, text[:MAX_WORD_LENGTH]))
+            if len(found) >= MAX_PAGE_WORDS:
+                break
+        return found
+
+    def _fraction_transform(self) -> Callable[[float, float], tuple[float, float]]:
+        """PDFium's page-to-device mapping (rotation and crop box included) as one affine
+        function, measured once: far cheaper than a PDFium call per corner of every word."""
+        x0, y0 = self._to_fraction(0.0, 0.0)
+        x1, y1 = self._to_fraction(1000.0, 0.0)
+        x2, y2 = self._to_fraction(0.0, 1000.0)
+        ax, ay = (x1 - x0) / 1000, (y1 - y0) / 1000
+        bx, by = (x2 - x0) / 1000, (y2 - y0) / 1000
+
+        def to_fraction(x: float, y: float) -> tuple[float, float]:
+            return x0 + ax * x + bx * y, y0 + ay * x + by * y
+
+        return to_fraction
+
+    def _span_rect(
+        self,
+        textpage: Any,
+        first: int,
+        last: int,
+        to_page: Callable[[float, float], tuple[float, float]],
+    ) -> Rect | None:
+        """The box from the first character to the last, in page fractions; the first
+        character's own line when a word runs onto the next line (a hyphenated break)."""
+        head, tail = pdfium_c.FS_RECTF(), pdfium_c.FS_RECTF()
+        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, first, ctypes.byref(head)):
+            return None
+        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, last, ctypes.byref(tail)):
+            tail = head
+        if min(head.top, tail.top) - max(head.bottom, tail.bottom) <= 0:
+            tail = head  # not on one line
+        corners = (
+            to_page(min(head.left, tail.left), max(head.top, tail.top)),
+            to_page(max(head.right, tail.right), min(head.bottom, tail.bottom)),
+        )
+        return relative_rect(corners)
+
     def links(self) -> list[Link]:
         """Link annotations that go to a safe URI or to a page of this document."""
         found: list[Link] = []
@@ -182,7 +244,7 @@ class PdfPage:
         page = self._source._dest_page(dest or _action_dest(document, action))
         return Link(rect=rect, page=page) if page else None
 
-    def _relative(self, box: Any) -> tuple[float, float, float, float] | None:
+    def _relative(self, box: Any) -> Rect | None:
         corners = (
             self._to_fraction(float(box.left), float(box.top)),
             self._to_fraction(float(box.right), float(box.bottom)),
@@ -220,6 +282,26 @@ class PdfPage:
             pdfium_c.FORM_OnBeforeClosePage(self._page, self._formenv)
         pdfium_c.FPDF_ClosePage(self._page)
         self._page = None
+
+
+def _word_spans(units: array[int]) -> Iterator[tuple[int, int]]:
+    """(start, end) of every run of characters that are not white space or control characters
+    (PDFium adds a generated space or line break between words it infers)."""
+    start = -1
+    for index, unit in enumerate(units):
+        gap = unit <= 0x20 or unit in _GAPS
+        if gap and start >= 0:
+            yield start, index
+            start = -1
+        elif not gap and start < 0:
+            start = index
+    if start >= 0:
+        yield start, len(units)
+
+
+# No-break, thin and other spaces, line and paragraph separators, and PDFium's 0xFFFE marker.
+_GAPS = frozenset({0x85, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F,
+                   0x3000, 0xFFFE, 0xFFFF})  # fmt: skip
 
 
 def _open(path: Path) -> Any:

@@ -19,7 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from flipshelf.db.database import Database
 from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, packages
-from flipshelf.domain.packages import ClaimedBuild, Package, PackageStatus, next_round
+from flipshelf.domain.packages import (
+    ClaimedBuild,
+    Package,
+    PackageStatus,
+    PackageVariant,
+    next_round,
+)
 
 _PROCESSING = PackageStatus.PROCESSING.value
 BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
@@ -37,6 +43,7 @@ def _package(row: Any) -> Package:
         attempts=row.attempts,
         created_at=row.created_at,
         completed_at=row.completed_at,
+        variant=PackageVariant(row.variant),
     )
 
 
@@ -49,19 +56,29 @@ class SqlPackages:
         self._db = db
         self._per_round = attempts_per_round
 
-    def _find(self, conn: Connection, collection_id: int, version: int) -> Package | None:
+    def _find(
+        self, conn: Connection, collection_id: int, version: int, variant: PackageVariant
+    ) -> Package | None:
         row = conn.execute(
             select(packages).where(
-                packages.c.collection_id == collection_id, packages.c.version == version
+                packages.c.collection_id == collection_id,
+                packages.c.version == version,
+                packages.c.variant == variant.value,
             )
         ).first()
         return None if row is None else _package(row)
 
-    def ensure(self, collection_id: int, version: int, now: datetime) -> tuple[Package, bool]:
-        """The package of this collection version, made PROCESSING if there was none; True when
-        this call made it (and so must queue its build)."""
+    def ensure(
+        self,
+        collection_id: int,
+        version: int,
+        now: datetime,
+        variant: PackageVariant = PackageVariant.FULL,
+    ) -> tuple[Package, bool]:
+        """The package of this collection version and variant, made PROCESSING if there was
+        none; True when this call made it (and so must queue its build)."""
         with self._db.read() as conn:
-            found = self._find(conn, collection_id, version)
+            found = self._find(conn, collection_id, version, variant)
         if found is not None:
             return found, False  # the common case (polling): no write lock taken
         insert = (postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert)(
@@ -70,15 +87,16 @@ class SqlPackages:
         statement = insert.values(
             collection_id=collection_id,
             version=version,
+            variant=variant.value,
             status=_PROCESSING,
             attempts=0,
             queued_at=now,
             created_at=now,
-        ).on_conflict_do_nothing(index_elements=["collection_id", "version"])
+        ).on_conflict_do_nothing(index_elements=["collection_id", "version", "variant"])
         with self._db.write() as conn:
             # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT.
             created = conn.execute(statement.returning(packages.c.id)).first() is not None
-            package = self._find(conn, collection_id, version)
+            package = self._find(conn, collection_id, version, variant)
         assert package is not None
         return package, created
 
@@ -119,11 +137,19 @@ class SqlPackages:
             if not claimed:
                 return None
             row = conn.execute(
-                select(packages.c.id, packages.c.version, packages.c.attempts, collections.c.hash)
+                select(
+                    packages.c.id,
+                    packages.c.version,
+                    packages.c.attempts,
+                    packages.c.variant,
+                    collections.c.hash,
+                )
                 .join(collections, collections.c.id == packages.c.collection_id)
                 .where(packages.c.id == package_id)
             ).one()
-        return ClaimedBuild(row.id, row.hash, row.version, row.attempts)
+        return ClaimedBuild(
+            row.id, row.hash, row.version, row.attempts, PackageVariant(row.variant)
+        )
 
     def renew(self, build: ClaimedBuild, now: datetime, lease: timedelta) -> bool:
         """Extends the lease; False when the build was taken away (another claim since)."""

@@ -130,16 +130,18 @@ nonces = Table(
     Column("seen_at", UTCDateTime, nullable=False),
 )
 
-# Offline HTML packages (collection.downloadHTML): one row per collection version, so any number
-# of simultaneous calls agree on one build. Like a conversion, a build holds a lease whose token
-# is `attempts`; the sweep re-queues builds whose lease ran out. AUTOINCREMENT: an id is never
-# reused, so a signed download link can never reach another collection's package.
+# Offline HTML packages (collection.downloadHTML): one row per collection version and variant,
+# so any number of simultaneous calls agree on one build. Like a conversion, a build holds a
+# lease whose token is `attempts`; the sweep re-queues builds whose lease ran out. AUTOINCREMENT:
+# an id is never reused, so a signed download link can never reach another collection's package.
 packages = Table(
     "packages",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("collection_id", Integer, ForeignKey("collections.id"), nullable=False),
     Column("version", Integer, nullable=False),
+    # "full", or "lean" (without zoom images): domain.packages.PackageVariant.
+    Column("variant", String(16), nullable=False, server_default="full"),
     Column("status", String(16), nullable=False),
     # The stored zip (server-made key), once COMPLETE.
     Column("key", String(255), nullable=True),
@@ -153,7 +155,7 @@ packages = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # When it became COMPLETE or FAILED.
     Column("completed_at", UTCDateTime, nullable=True),
-    UniqueConstraint("collection_id", "version"),
+    UniqueConstraint("collection_id", "version", "variant"),
     sqlite_autoincrement=True,
 )
 

@@ -64,9 +64,17 @@ def widget_url(base: str, collection_hash: str, options: EmbedOptions) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path, query, ""))
 
 
-def embed_code(base: str, collection_hash: str, options: EmbedOptions) -> str:
+def embed_code(base: str, collection_hash: str, options: EmbedOptions, title: str = "") -> str:
+    """The iframe (docs/api.md, collection.getEmbed). Without `responsive` it is `width` by
+    `height` on a wide page and shrinks with its container on a narrower one, keeping its shape
+    (a phone never scrolls sideways because of it); with `responsive` it always fills its
+    container's width. Its title (what screen readers announce) is the collection's."""
     src = escape(widget_url(base, collection_hash, options), quote=True)
-    common = 'frameborder="0" allowfullscreen="true" allow="fullscreen" title="Flipbook"'
+    label = escape(f"Flipbook: {title}" if title.strip() else "Flipbook", quote=True)
+    common = (
+        'frameborder="0" allowfullscreen="true" '
+        f'allow="fullscreen; clipboard-write; web-share" title="{label}"'
+    )
     if options.responsive:
         ratio = round(options.height / options.width * 100, 4)
         return (
@@ -74,6 +82,11 @@ def embed_code(base: str, collection_hash: str, options: EmbedOptions) -> str:
             f'<iframe src="{src}" style="position:absolute;top:0;left:0;width:100%;height:100%" '
             f"{common}></iframe></div>"
         )
+    fit = (
+        f"display:block;width:100%;max-width:{options.width}px;height:auto;"
+        f"aspect-ratio:{options.width}/{options.height};border:0"
+    )
     return (
-        f'<iframe src="{src}" width="{options.width}" height="{options.height}" {common}></iframe>'
+        f'<iframe src="{src}" width="{options.width}" height="{options.height}" '
+        f'style="{fit}" {common}></iframe>'
     )

@@ -24,6 +24,22 @@ KEEP_SUPERSEDED = timedelta(hours=1)
 MAX_NAME_LENGTH = 60
 
 
+class PackageVariant(StrEnum):
+    """What a package holds: everything, or (`lean`) no zoom images, the bulk of a package
+    (the player then zooms into the normal images). docs/packages.md."""
+
+    FULL = "full"
+    LEAN = "lean"
+
+    @property
+    def zoom_images(self) -> bool:
+        return self is PackageVariant.FULL
+
+    @property
+    def name_suffix(self) -> str:
+        return "" if self is PackageVariant.FULL else "-lean"
+
+
 class PackageStatus(StrEnum):
     PROCESSING = "PROCESSING"
     COMPLETE = "COMPLETE"
@@ -38,6 +54,7 @@ class ClaimedBuild:
     collection_hash: str
     version: int
     attempts: int
+    variant: PackageVariant = PackageVariant.FULL
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,7 @@ class Package:
     attempts: int
     created_at: datetime
     completed_at: datetime | None
+    variant: PackageVariant = PackageVariant.FULL
 
 
 def retry_due(package: Package, now: datetime) -> bool:
@@ -73,11 +91,13 @@ def last_of_round(attempts: int, per_round: int) -> bool:
     return attempts % per_round == 0
 
 
-def download_name(title: str, collection_hash: str, extension: str = "zip") -> str:
+def download_name(
+    title: str, collection_hash: str, extension: str = "zip", suffix: str = ""
+) -> str:
     """The file name a browser saves the zip under: ASCII letters, digits and dashes from the
     title (accents folded), then the collection's hash, so it is never empty nor ambiguous. No
     quote, slash, or control character can reach the Content-Disposition header."""
     folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")[:MAX_NAME_LENGTH].strip("-")
     stem = f"{slug}-{collection_hash}" if slug else f"flipshelf-{collection_hash}"
-    return f"{stem}.{extension}"
+    return f"{stem}{suffix}.{extension}"

@@ -184,6 +184,8 @@ def _ready_files(manifest: Manifest, zoom: bool) -> list[str]:
         names.extend(image.file for size, image in page.images.items() if (size == "zoom") == zoom)
         if page.text and not zoom:
             names.append(page.text)
+        if page.words and not zoom:
+            names.append(page.words)
     if manifest.text_index and manifest.complete and not zoom:
         names.append(manifest.text_index)
     return names

@@ -90,14 +90,14 @@ def _build_and_store(
     with temp.open("xb") as out:
         writer = PackageWriter(out, ctx.files, collection.updated_at, renewal.tick)
         try:
-            write_package(writer, collection, books, ctx.player)
+            write_package(writer, collection, books, ctx.player, build.variant.zoom_images)
         finally:
             writer.close()  # on failure too: the temp file is dropped, the zip object closed
         out.flush()
         os.fsync(out.fileno())
         size = out.tell()
     renewal.renew()  # the store step may take a while on a remote store
-    name = download_name(collection.title, collection.hash)
+    name = download_name(collection.title, collection.hash, suffix=build.variant.name_suffix)
     key = layout.package_key(build.collection_hash, build.package_id, build.attempts, name)
     ctx.files.adopt_file(key, temp, create_only=True, attachment=name)
     return key, size

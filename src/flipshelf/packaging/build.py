@@ -24,19 +24,22 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from flipshelf.conversion.manifest import MANIFEST_NAME, TEXT_INDEX_NAME, Manifest
+from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, page_texts
+from flipshelf.conversion.options import ZOOM
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
 from flipshelf.domain.layout import book_file
+from flipshelf.player.config import PlayerConfig
+from flipshelf.player.escaping import script_json
 from flipshelf.services.ports import FileStore
 
 COPY_BUFFER = 1024 * 1024
 # A page image or text file as the converter names it (conversion/pages.py), nothing else.
-_BOOK_FILE = re.compile(r"(pages/[0-9]{4,7}-[a-z]+\.jpg|text/[0-9]{4,7}\.txt)")
+_BOOK_FILE = re.compile(r"(pages/[0-9]{4,7}-[a-z]+\.jpg|text/[0-9]{4,7}(\.txt|-words\.json))")
 # What any entry name may look like: ASCII segments of letters, digits, `-` and `_` with dotted
 # extensions; never absolute, never `..`, no backslash, no space.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)*"
@@ -47,21 +50,6 @@ FILE_MODE = 0o644 << 16  # unzip gives readable files, never executable ones
 
 class UnsafeEntry(ValueError):
     """An entry name that is not one the builder makes: a bug, or a tampered manifest."""
-
-
-def script_json(value: Any) -> str:
-    """JSON that is safe inside a script file and an HTML <script> element: no `<`, `>` or `&`
-    can close the element or start markup, and U+2028/2029 cannot end a JavaScript line."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(char, escaped)
-    return text
 
 
 @dataclass(frozen=True)
@@ -82,7 +70,7 @@ class OfflineBook:
 
 
 class OfflinePlayer(Protocol):
-    """The widget's player, as the package needs it: its files, and its page for file://."""
+    """The player, as the package needs it: its files, and its page for file://."""
 
     def assets(self) -> Iterable[tuple[str, Path]]:
         """(path under player/, file on disk) for every static file the player page loads."""
@@ -94,11 +82,11 @@ class OfflinePlayer(Protocol):
         books: list[OfflineBook],
         logo: str | None,
         background: str | None,
-    ) -> dict[str, Any]:
+    ) -> PlayerConfig:
         """The player's configuration for the package, with relative file paths."""
         ...
 
-    def index_html(self, collection: Collection, config: dict[str, Any], scripts: list[str]) -> str:
+    def index_html(self, collection: Collection, config: PlayerConfig, scripts: list[str]) -> str:
         """The page: loads player/..., then the data scripts, from paths relative to it."""
         ...
 
@@ -195,23 +183,38 @@ def _book_files(manifest: Manifest) -> Iterator[tuple[str, str]]:
             if not _BOOK_FILE.fullmatch(image.file):
                 raise UnsafeEntry(f"unexpected page file in a manifest: {image.file!r}")
             yield size, image.file
-        if page.text is not None:
-            if not _BOOK_FILE.fullmatch(page.text):
-                raise UnsafeEntry(f"unexpected text file in a manifest: {page.text!r}")
-            yield "text", page.text
+        for text in (page.text, page.words):
+            if text is not None:
+                if not _BOOK_FILE.fullmatch(text):
+                    raise UnsafeEntry(f"unexpected text file in a manifest: {text!r}")
+                yield "text", text
 
 
 def _page_texts(writer: PackageWriter, book: OfflineBook) -> list[str]:
     """The text of every page, page 1 first: the search index when the converter wrote one."""
-    manifest, flipbook_hash = book.manifest, book.flipbook.hash
-    if manifest.text_index == TEXT_INDEX_NAME:
-        texts = json.loads(writer.read_text(book_file(flipbook_hash, TEXT_INDEX_NAME)))
-        if isinstance(texts, list) and len(texts) == manifest.page_count:
-            return [str(text) for text in texts]
+    return page_texts(
+        book.manifest, lambda name: writer.read_text(book_file(book.flipbook.hash, name))
+    )
+
+
+def _page_words(writer: PackageWriter, book: OfflineBook) -> list[Any]:
+    """Where each page's words are (search matches drawn on the page), None for a page
+    converted before word positions were kept."""
     return [
-        writer.read_text(book_file(flipbook_hash, page.text)) if page.text else ""
-        for page in manifest.pages
+        json.loads(writer.read_text(book_file(book.flipbook.hash, page.words)))
+        if page.words
+        else None
+        for page in book.manifest.pages
     ]
+
+
+def without_zoom(manifest: Manifest) -> Manifest:
+    """The manifest as if the zoom pass had not run: no zoom images named, zoomReady 0."""
+    pages = tuple(
+        replace(page, images={k: v for k, v in page.images.items() if k != ZOOM.name})
+        for page in manifest.pages
+    )
+    return replace(manifest, pages=pages, zoom_ready=0)
 
 
 def _asset_name(role: str, key: str | None) -> str | None:
@@ -222,17 +225,26 @@ def _asset_name(role: str, key: str | None) -> str | None:
 
 
 def write_package(
-    writer: PackageWriter, collection: Collection, books: list[OfflineBook], player: OfflinePlayer
+    writer: PackageWriter,
+    collection: Collection,
+    books: list[OfflineBook],
+    player: OfflinePlayer,
+    zoom_images: bool = True,
 ) -> None:
-    """Every entry of the package, images first (the bulk), the page that opens it last."""
+    """Every entry of the package, images first (the bulk), the page that opens it last.
+    Without `zoom_images` (the lean package) the zoom images stay out, and so do they from the
+    manifests it carries: the player then zooms into the normal images, as it does before a
+    flipbook's zoom pass."""
     for book in books:
-        for size, name in _book_files(book.manifest):
+        manifest = book.manifest if zoom_images else without_zoom(book.manifest)
+        for size, name in _book_files(manifest):
             if size != "text":
                 writer.add_stored(book.base + name, book_file(book.flipbook.hash, name))
         data = {
             "base": book.base,
-            "manifest": book.manifest.to_json(),
+            "manifest": manifest.to_json(),
             "text": _page_texts(writer, book),
+            "words": _page_words(writer, book),
         }
         key = script_json(book.flipbook.hash)
         line = f"window.FLIPSHELF_OFFLINE.books[{key}] = {script_json(data)};\n"
@@ -248,7 +260,7 @@ def write_package(
     config = player.config(collection, books, logo, background)
     writer.add_text(
         "data/collection.js",
-        f"window.FLIPSHELF_OFFLINE = {{config: {script_json(config)}, books: {{}}}};\n",
+        f"window.FLIPSHELF_OFFLINE = {{config: {script_json(config.to_json())}, books: {{}}}};\n",
     )
     scripts = ["data/collection.js", *(book.script for book in books)]
     writer.add_text("index.html", player.index_html(collection, config, scripts))

@@ -86,8 +86,9 @@ def embed(
     collection_hash: str,
     given: Callable[[str], str | None],
     widget_base: str,
-) -> str:
-    """collection.getEmbed's code: the owned collection (46/43 first), then its options (40)."""
+) -> tuple[Collection, str]:
+    """collection.getEmbed's code: the owned collection (46/43 first), then its options (40);
+    answers the collection too (the API shows its public page's address)."""
     found = find_owned(ports, account, collection_hash)
     options = parse_embed_options(given, found.width, found.height)
-    return embed_code(widget_base, found.hash, options)
+    return found, embed_code(widget_base, found.hash, options, found.title)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import CollectionProcessing
-from flipshelf.domain.packages import Package, PackageStatus, retry_due
+from flipshelf.domain.packages import Package, PackageStatus, PackageVariant, retry_due
 from flipshelf.services.collections import find_owned
 from flipshelf.services.ports import Ports
 
@@ -18,8 +18,14 @@ class PackageAnswer:
     resource_url: str | None = None  # only when COMPLETE: a fresh link, valid for a minute
 
 
-def request_package(ports: Ports, account: Account, collection_hash: str) -> PackageAnswer:
-    """collection.downloadHTML: the package of the collection as it is now (its version).
+def request_package(
+    ports: Ports,
+    account: Account,
+    collection_hash: str,
+    variant: PackageVariant = PackageVariant.FULL,
+) -> PackageAnswer:
+    """collection.downloadHTML: the package of the collection as it is now (its version), whole
+    or lean (`variant`): each is built once per version.
 
     The first call for a version makes the row and queues one build; every call after answers
     from the row. A FAILED build answers FAILED until FAILED_RETRY_AFTER has passed, then the
@@ -29,7 +35,7 @@ def request_package(ports: Ports, account: Account, collection_hash: str) -> Pac
     if collection.is_processing:
         raise CollectionProcessing("an item of the collection is converting")
     now = ports.clock.now()
-    package, created = ports.packages.ensure(collection.id, collection.version, now)
+    package, created = ports.packages.ensure(collection.id, collection.version, now, variant)
     if created:
         ports.queue.package(package.id)
         return PackageAnswer(PackageStatus.PROCESSING)

@@ -24,7 +24,7 @@ from flipshelf.domain.collections import (
 from flipshelf.domain.events import SessionKey, Tally
 from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.listing import ListQuery
-from flipshelf.domain.packages import ClaimedBuild, Package
+from flipshelf.domain.packages import ClaimedBuild, Package, PackageVariant
 from flipshelf.domain.series import DayFigures
 from flipshelf.domain.signin import Failures, SessionPolicy, StoredSession
 from flipshelf.domain.stats import DateRange, Totals
@@ -79,7 +79,13 @@ class Collections(Protocol):
 class Packages(Protocol):
     """Offline packages, one per collection version (db/packages.py)."""
 
-    def ensure(self, collection_id: int, version: int, now: datetime) -> tuple[Package, bool]: ...
+    def ensure(
+        self,
+        collection_id: int,
+        version: int,
+        now: datetime,
+        variant: PackageVariant = PackageVariant.FULL,
+    ) -> tuple[Package, bool]: ...
     def rearm(self, package: Package, now: datetime) -> bool: ...
     def get(self, package_id: int) -> Package | None: ...
 

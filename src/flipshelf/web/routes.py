@@ -20,18 +20,23 @@ from flipshelf.domain.hashes import is_collection_hash, is_flipbook_hash
 from flipshelf.domain.packages import download_name
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
+from flipshelf.web.caching import IMMUTABLE, PRIVATE_CACHE
+from flipshelf.web.collection_page import CollectionPage
 from flipshelf.web.events import EVENTS_PATH, events_endpoint
 from flipshelf.web.links import reader_link
+from flipshelf.web.urls import PublicUrls
 from flipshelf.web.widget import widget_routes
 
-# Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt).
+# Names the converter makes (manifest.json, text/all.json, pages/0001-normal.jpg, text/0001.txt,
+# text/0001-words.json).
 _BOOK_FILE = re.compile(
     r"manifest\.json|text/all\.json|(pages|text)/[0-9]{4,7}(-[a-z]+)?\.(jpg|txt)"
+    r"|text/[0-9]{4,7}-words\.json"
 )
-IMMUTABLE = "public, max-age=31536000, immutable"
-# A private collection's files: the reader's browser may keep them, shared caches may not.
-PRIVATE_CACHE = "private, max-age=3600"
 SIGNED_URL_LIFETIME = timedelta(minutes=10)
+# The thumbnail can change within a collection version (the first page ready); so may an old
+# version's logo URL.
+DAY = "public, max-age=86400"
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -101,7 +106,9 @@ def source_file(ports: Ports) -> Handler:
     return handler
 
 
-def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> Handler:
+def _collection_file(
+    ports: Ports, pick: Callable[[Collection], str | None], versioned: bool = False
+) -> Handler:
     async def handler(request: Request) -> Response:
         collection_hash = request.path_params["collection"]
         if not is_collection_hash(collection_hash):
@@ -111,13 +118,19 @@ def _collection_file(ports: Ports, pick: Callable[[Collection], str | None]) -> 
         )
         collection = opened.collection
         key = pick(collection) if collection is not None else None
-        if key is None:
+        if key is None or collection is None:
             return _not_found()
-        # URLs carry ?v=<version>, so a changed file is a new URL: cache for a day.
-        private = collection is not None and collection.status is CollectionStatus.PRIVATE
-        return serve_file(ports, key, PRIVATE_CACHE if private else "public, max-age=86400")
+        if collection.status is CollectionStatus.PRIVATE:
+            return serve_file(ports, key, PRIVATE_CACHE)
+        return serve_file(ports, key, _public_cache(request, collection) if versioned else DAY)
 
     return handler
+
+
+def _public_cache(request: Request, collection: Collection) -> str:
+    """The player asks for the logo and background with ?v=<collection version>, and changing
+    either makes a new version: such a URL never changes content. An old version's URL may."""
+    return IMMUTABLE if request.query_params.get("v") == str(collection.version) else DAY
 
 
 def thumbnail_key(collection: Collection) -> str | None:
@@ -127,13 +140,16 @@ def thumbnail_key(collection: Collection) -> str | None:
     return layout.book_file(ready.hash, image_name(1, ready.page_count or 1, THUMB))
 
 
-def web_routes(ports: Ports) -> list[BaseRoute]:
+def web_routes(ports: Ports, urls: PublicUrls) -> list[BaseRoute]:
     return [
+        Route("/c/{collection}", CollectionPage(ports, urls).handle, methods=["GET", "HEAD"]),
         Route("/f/{flipbook}/source", source_file(ports)),
         Route("/f/{flipbook}/{name:path}", book_file(ports)),
         Route("/c/{collection}/thumb.jpg", _collection_file(ports, thumbnail_key)),
-        Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key)),
-        Route("/c/{collection}/background", _collection_file(ports, lambda c: c.background_key)),
+        Route("/c/{collection}/logo", _collection_file(ports, lambda c: c.logo_key, True)),
+        Route(
+            "/c/{collection}/background", _collection_file(ports, lambda c: c.background_key, True)
+        ),
         Route(EVENTS_PATH, events_endpoint(ports).handle, methods=["POST"]),
         *widget_routes(ports),
     ]

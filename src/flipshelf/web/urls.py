@@ -15,6 +15,10 @@ class PublicUrls:
     def widget_base(self) -> str:
         return f"{self.base}/widget"
 
+    def collection_page(self, collection_hash: str) -> str:
+        """The collection's public page (an extension: docs/player.md, "The collection page")."""
+        return f"{self.base}/c/{collection_hash}"
+
     def thumbnail(self, collection: Collection) -> str | None:
         ready = next((item for item in collection.items if item.pages_ready > 0), None)
         if ready is None:

@@ -9,45 +9,40 @@ the page through Jinja2's autoescape and a JSON data block, never through string
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
+from flipshelf.conversion.options import NORMAL
+from flipshelf.conversion.pages import image_name
 from flipshelf.domain import layout
 from flipshelf.domain.access import Access
-from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
+from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash
+from flipshelf.player.assets import (
+    EMPTY_STYLE_HASH,
+    PAGE_FLIP_STYLE_HASH,
+    STATIC_DIR,
+    asset_version,
+)
+from flipshelf.player.config import FILES_URL, Opening, PlayerConfig, player_config
+from flipshelf.player.page import AssetPaths, render_message, render_player
 from flipshelf.services import reading
 from flipshelf.services.ports import FileStore, Ports
+from flipshelf.web.caching import VersionedStatic
 from flipshelf.web.links import reader_link
 
-HERE = Path(__file__).resolve().parent
-STATIC_DIR = HERE / "static"
 STATIC_MOUNT = "/static"
 # The page lives at /widget/<hash>: relative URLs keep working behind a path prefix.
 STATIC_PREFIX = "../static"
-EVENTS_URL = "../events"
 
-# page-flip injects one <style> element (its base CSS) when it loads; the policy allows exactly
-# that stylesheet by hash instead of allowing inline styles (tests/unit/test_vendor.py checks it).
-# The element is checked once while still empty, so the empty stylesheet's hash is allowed too.
-PAGE_FLIP_STYLE_HASH = "sha256-68ovwuVEgP4KP6803CNhdg6S0jCfEydjM4sM/Qdnc5o="
-EMPTY_STYLE_HASH = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+
+def live_assets() -> AssetPaths:
+    return AssetPaths(STATIC_PREFIX, f"?v={asset_version()}")
 
 
 def content_security_policy(file_origin: str | None = None) -> str:
@@ -80,19 +75,29 @@ def file_origin(files: FileStore) -> str | None:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
 
-_templates = Environment(
-    loader=FileSystemLoader(HERE / "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
 MESSAGES = {
     Access.FORBIDDEN: ("This link is not valid", "Ask the owner of this flipbook for a new link."),
     Access.NOT_FOUND: ("Flipbook not found", "There is no flipbook at this address."),
     Access.EXPIRED: ("This link has expired", "Ask the owner of this flipbook for a new link."),
 }
+
+
+def first_page_files(collection: Collection, config: PlayerConfig) -> tuple[str, ...]:
+    """What the live player fetches first, for the page to preload while its scripts load (on
+    a slow network the page image otherwise waits for the scripts, then for the manifest): the
+    opening book's manifest and, when it is ready, its opening page's normal image. The image's
+    name is the converter's (conversion.pages.image_name), so it is known without the manifest.
+    A deep link (#page=) may open elsewhere; the preload then only costs one image."""
+    if config.offline or not config.books:
+        return ()
+    book = config.books[min(config.start_book, len(config.books) - 1)]
+    item = collection.item(book.hash)
+    query = f"?{config.query}" if config.query else ""
+    files = [f"{FILES_URL}/{book.hash}/manifest.json{query}"]
+    if item is not None and item.page_count and 0 < config.start_page <= item.pages_ready:
+        name = image_name(config.start_page, item.page_count, NORMAL)
+        files.append(f"{FILES_URL}/{book.hash}/{name}{query}")
+    return tuple(files)
 
 
 def _position(value: str | None) -> int:
@@ -112,75 +117,6 @@ def is_rtl(collection: Collection, query_flag: str | None) -> bool:
     return collection.rtl or _flag(query_flag)
 
 
-@dataclass(frozen=True)
-class Opening:
-    """Where the player opens and what it appends to every file URL."""
-
-    start_book: int  # 1-based position among the collection's items (as getEmbed counts)
-    start_page: int
-    rtl: bool
-    signed_query: str  # "exp=...&sig=..." for a private collection, else ""
-
-
-def player_config(collection: Collection, opening: Opening) -> dict[str, Any]:
-    """Everything the player script needs, as plain data (rendered as JSON, never as script)."""
-    suffix = f"&{opening.signed_query}" if opening.signed_query else ""
-    books = [item for item in collection.items if item.convert_status is not ConvertStatus.FAILED]
-    wanted = next(
-        (n for n, item in enumerate(books) if item.position == opening.start_book),
-        min(opening.start_book, len(books)) - 1 if books else 0,
-    )
-    base = f"../c/{collection.hash}"
-    query = f"?{opening.signed_query}" if opening.signed_query else ""
-    return {
-        "collection": collection.hash,
-        "title": collection.title,
-        "description": collection.description,
-        "books": [
-            {
-                "hash": item.hash,
-                "title": item.title,
-                "status": item.convert_status.value,
-                "pageCount": item.page_count,
-                # The original document, for readers who want to keep it (a "download" event).
-                "download": f"../f/{item.hash}/source{query}",
-            }
-            for item in books
-        ],
-        "startBook": max(wanted, 0),
-        "startPage": opening.start_page,
-        "rtl": opening.rtl,
-        "query": opening.signed_query,
-        "events": f"{EVENTS_URL}?{opening.signed_query}" if opening.signed_query else EVENTS_URL,
-        "logo": f"{base}/logo?v={collection.version}{suffix}" if collection.logo_key else None,
-        "background": (
-            f"{base}/background?v={collection.version}{suffix}"
-            if collection.background_key
-            else None
-        ),
-    }
-
-
-def config_json(config: dict[str, Any]) -> Markup:
-    """JSON safe inside <script type="application/json">: no `<`, `>` or `&` can end the block
-    or start markup, whatever the titles contain."""
-    text = json.dumps(config, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escaped)
-    return Markup(text)  # noqa: S704 - every markup-significant character is escaped above
-
-
-@cache
-def asset_version() -> str:
-    """Changes whenever a static file does, so asset URLs can be cached by browsers."""
-    digest = hashlib.sha256()
-    for path in sorted(STATIC_DIR.rglob("*")):
-        if path.is_file():
-            digest.update(path.relative_to(STATIC_DIR).as_posix().encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def security_headers(private: bool, policy: str | None = None) -> dict[str, str]:
     return {
         "Content-Security-Policy": policy or content_security_policy(),
@@ -193,9 +129,7 @@ def security_headers(private: bool, policy: str | None = None) -> dict[str, str]
 
 def _message_page(state: Access) -> Response:
     heading, detail = MESSAGES[state]
-    html = _templates.get_template("message.html").render(
-        heading=heading, detail=detail, static=STATIC_PREFIX, version=f"?v={asset_version()}"
-    )
+    html = render_message(heading, detail, live_assets())
     return HTMLResponse(html, status_code=state.value, headers=security_headers(private=True))
 
 
@@ -232,57 +166,18 @@ class Widget:
             ),  # checked above: digits and 64 hex characters
         )
         config = player_config(collection, opening)
-        html = render_player(collection, config, STATIC_PREFIX, f"?v={asset_version()}")
+        preloads = first_page_files(collection, config)
+        html = render_player(collection, config, live_assets(), preloads=preloads)
         return HTMLResponse(html, headers=security_headers(private, self.policy))
-
-
-def render_player(
-    collection: Collection,
-    config: dict[str, Any],
-    static: str,
-    version: str,
-    data_scripts: tuple[str, ...] = (),
-) -> str:
-    return _templates.get_template("player.html").render(
-        collection=collection,
-        config=config_json(config),
-        rtl=bool(config.get("rtl")),
-        logo=config.get("logo"),
-        background=config.get("background"),
-        static=static,
-        version=version,
-        data_scripts=data_scripts,
-    )
-
-
-def offline_page(
-    collection: Collection, config: dict[str, Any], static: str, scripts: list[str]
-) -> str:
-    """The same page for the offline package (docs/packages.md): relative paths, and the data
-    scripts that set `window.FLIPSHELF_OFFLINE` loaded before the player, which then reads its
-    manifests and text from them instead of fetching (browsers refuse fetch on file://)."""
-    return render_player(collection, config, static, "", tuple(scripts))
-
-
-class PlayerAssets(StaticFiles):
-    """The player's scripts, styles and vendored code, with `nosniff` like the page."""
-
-    def file_response(
-        self,
-        full_path: str | os.PathLike[str],
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
-        return response
 
 
 def widget_routes(ports: Ports) -> list[BaseRoute]:
     widget = Widget(ports)
     return [
         Route("/widget/{collection}", widget.page, methods=["GET", "HEAD"]),
-        Mount(STATIC_MOUNT, app=PlayerAssets(directory=STATIC_DIR), name="static"),
+        Mount(
+            STATIC_MOUNT,
+            app=VersionedStatic(directory=STATIC_DIR, version=asset_version()),
+            name="static",
+        ),
     ]

@@ -6,6 +6,7 @@ These run PDFium in the test process (the server only ever runs it in worker pro
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -112,3 +113,30 @@ def test_both_ways_of_making_the_images_give_the_same_pages(
 def _opened_rgb(path: Path) -> Image.Image:
     with Image.open(path) as image:
         return image.convert("RGB")
+
+
+def test_every_word_of_a_page_is_kept_with_its_box(
+    documents: dict[str, Path], tmp_path: Path
+) -> None:
+    """What the player draws search matches from: each word and where it is on the page."""
+    source = PdfSource(documents["text"])
+    try:
+        page = convert_page(source, 3, _dirs(tmp_path), ConversionOptions(workers=1))
+    finally:
+        source.close()
+    assert page.words == "text/0004-words.json"
+    words = json.loads((tmp_path / page.words).read_text())
+    texts = [w[4] for w in words]
+    assert texts[:5] == ["Page", "4:", "the", "dromedary", "page"]
+    assert texts.count("dromedary.") == 30  # "Line N of page 4 about the dromedary."
+    # "Page 4: the dromedary page" is drawn at x = 72 pt, baseline 760 pt, on a 595 x 842 page.
+    left, top, _right, bottom = words[0][:4]
+    assert abs(left - 72 / 595.276) < 0.005
+    assert top < 1 - 760 / 841.89 < bottom
+    assert all(0 <= w[0] < w[2] <= 1 and 0 <= w[1] < w[3] <= 1 for w in words)
+
+
+def _dirs(root: Path) -> Path:
+    (root / "pages").mkdir()
+    (root / "text").mkdir()
+    return root

@@ -73,13 +73,14 @@ class EmbedViews:
         self.guard = guard
 
     def _code(self, dash: Dashboard, visit: Visit, chosen: dict[str, str]) -> str:
-        return collections.embed(
+        _found, code = collections.embed(
             dash.ports,
             visit.account,
             visit.path_param("collection"),
             lambda name: chosen.get(name) or None,
             dash.urls.widget_base,
         )
+        return code
 
     async def page(
         self,

@@ -1,7 +1,7 @@
 """Rendering the dashboard's pages and answers: templates, security headers, refusals.
 
 Everything an owner typed (titles, descriptions, file names) reaches the page through Jinja2's
-autoescape or a JSON data block escaped for HTML (`config_json`), never as markup.
+autoescape or a JSON data block escaped for HTML (`player.escaping.html_json`), never as markup.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from flipshelf.domain.codes import Code
 from flipshelf.domain.errors import FlipshelfError
-from flipshelf.web.widget import asset_version, config_json
+from flipshelf.player.assets import asset_version
+from flipshelf.player.escaping import html_json
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "dashboard"
+WEB = Path(__file__).resolve().parents[1]
+TEMPLATES = WEB / "templates" / "dashboard"
+# The dashboard's scripts and styles, served at /static/dashboard/ (see dashboard_routes).
+STATIC_DIR = WEB / "static" / "dashboard"
 
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -27,7 +31,7 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_templates.filters["json_block"] = config_json
+_templates.filters["json_block"] = html_json
 
 # The v1 codes a dashboard refusal answers with as HTTP statuses; anything else is 400.
 _STATUSES = {
@@ -103,7 +107,7 @@ def render(
     html = _templates.get_template(template).render(
         root=root(request),
         static=f"{root(request)}/static",
-        version=f"?v={asset_version()}",
+        version=f"?v={asset_version(STATIC_DIR)}",
         **context,
     )
     return HTMLResponse(html, status_code=status_code, headers=headers(policy))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
+from flipshelf.player.assets import asset_version
+from flipshelf.web.caching import VersionedStatic
 from flipshelf.web.dashboard.collection_views import CollectionViews
 from flipshelf.web.dashboard.context import Dashboard
 from flipshelf.web.dashboard.embed_views import EmbedViews
 from flipshelf.web.dashboard.guard import Guard
 from flipshelf.web.dashboard.key_views import KeyViews
-from flipshelf.web.dashboard.render import root
+from flipshelf.web.dashboard.render import STATIC_DIR, root
 from flipshelf.web.dashboard.signin_views import SignInViews
 from flipshelf.web.dashboard.stats_views import StatsViews
 from flipshelf.web.dashboard.upload_views import UploadViews
@@ -31,6 +33,11 @@ def dashboard_routes(dash: Dashboard) -> list[BaseRoute]:
     charts, keys = StatsViews(guard), KeyViews(guard)
     page, action, data, upload = guard.page, guard.action, guard.data, guard.upload
     return [
+        # Before the player's /static mount (app.py puts these routes first).
+        Mount(
+            "/static/dashboard",
+            app=VersionedStatic(directory=STATIC_DIR, version=asset_version(STATIC_DIR)),
+        ),
         Route("/", to_dashboard, methods=["GET", "HEAD"]),
         Route("/dashboard", to_dashboard, methods=["GET", "HEAD"]),
         Route("/dashboard/login", signin.login_page),

@@ -12,6 +12,7 @@ from flipshelf.domain.listing import (
     parse_order_mode,
     parse_query_text,
 )
+from flipshelf.domain.public_page import PageVisibility, page_visibility
 from flipshelf.services import collections
 
 
@@ -51,14 +52,17 @@ def get_list(call: Call) -> Data:
 
 
 def get_embed(call: Call) -> Data:
-    code = collections.embed(
+    found, code = collections.embed(
         call.ports,
         call.account,
         call.required("collectionHash"),
         call.optional,
         call.urls.widget_base,
     )
-    return {"embedCode": code}
+    data: dict[str, object] = {"embedCode": code}
+    if page_visibility(found) is not PageVisibility.CLOSED:
+        data["pageUrl"] = call.urls.collection_page(found.hash)  # extension: the public page
+    return data
 
 
 def delete_logo(call: Call) -> Data:

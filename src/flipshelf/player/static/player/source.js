@@ -9,15 +9,29 @@
     constructor(query) {
       this.query = query ? "?" + query : "";
       this.texts = new Map(); // flipbook hash -> Map(page -> text)
+      this.wordBoxes = new Map(); // flipbook hash -> Map(page -> words)
+      this.inflight = new Map(); // flipbook hash -> the manifest request under way
     }
 
     url(hash, file) {
       return "../f/" + encodeURIComponent(hash) + "/" + file + this.query;
     }
 
-    /* The manifest, or null while the flipbook has none yet (its first page is converting). */
-    async manifest(hash) {
-      const response = await fetch(this.url(hash, "manifest.json"), { cache: "no-cache" });
+    /* The manifest, or null while the flipbook has none yet (its first page is converting).
+     * Asked for twice at once (the shelf's cover and the book itself): one request. */
+    manifest(hash) {
+      let pending = this.inflight.get(hash);
+      if (!pending) {
+        pending = this.fetchManifest(hash).finally(() => this.inflight.delete(hash));
+        this.inflight.set(hash, pending);
+      }
+      return pending;
+    }
+
+    async fetchManifest(hash) {
+      // The server answers `Cache-Control: no-cache`, so the browser revalidates every fetch;
+      // the default cache mode lets the first one use the page's <link rel=preload>.
+      const response = await fetch(this.url(hash, "manifest.json"));
       if (response.status === 404) return null;
       if (!response.ok) throw new Error("manifest: HTTP " + response.status);
       return response.json();
@@ -33,6 +47,22 @@
       const text = response.ok ? await response.text() : "";
       cache.set(number, text);
       return text;
+    }
+
+    /* Where each word of a page is ([[left, top, right, bottom, text], ...], fractions of the
+     * page), for drawing search matches; null when the conversion kept none. */
+    async words(hash, manifest, number) {
+      let cache = this.wordBoxes.get(hash);
+      if (!cache) this.wordBoxes.set(hash, (cache = new Map()));
+      if (cache.has(number)) return cache.get(number);
+      const page = manifest.pages[number - 1];
+      let words = null;
+      if (page && page.words) {
+        const response = await fetch(this.url(hash, page.words));
+        words = response.ok ? await response.json() : null;
+      }
+      cache.set(number, words);
+      return words;
     }
 
     /* The text of every ready page, for search: text/all.json once complete, else page by page. */
@@ -83,6 +113,11 @@
     async allText(hash) {
       const book = this.book(hash);
       return (book && book.text) || [];
+    }
+
+    async words(hash, manifest, number) {
+      const book = this.book(hash);
+      return (book && book.words && book.words[number - 1]) || null;
     }
   }
 

@@ -1,8 +1,9 @@
 /* The player: reads its configuration, puts a flipbook on the stage, wires buttons, keys, the
- * shelf, deep links and reader events. How it all fits: docs/player.md. */
+ * shelf, deep links, sharing and reader events. How it all fits: docs/player.md. */
 (function () {
   "use strict";
   const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
+  const el = Flipshelf.el;
 
   function readConfig() {
     const offline = window.FLIPSHELF_OFFLINE;
@@ -29,24 +30,27 @@
       this.source = Flipshelf.sourceFor(config);
       this.rtl = !!config.rtl;
       this.reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
+      this.stage = document.getElementById("fs-stage");
       this.area = document.getElementById("fs-book-area");
       this.status = document.getElementById("fs-status");
       this.notice = document.getElementById("fs-notice");
       this.pageInput = document.getElementById("fs-page-input");
       this.pageTotal = document.getElementById("fs-page-total");
       this.bookTitle = document.getElementById("fs-book-title");
+      this.returner = document.getElementById("fs-return");
       this.events = new Flipshelf.ReaderEvents(config.events || null, config.collection);
+      this.layout = new Flipshelf.Layout(() => this.relayout());
       this.zoom = new Flipshelf.Zoom(
         document.getElementById("fs-zoom"),
         document.getElementById("fs-zoom-content"),
         this.area
       );
-      this.pinch = new Flipshelf.Pinch(document.getElementById("fs-stage"), (step) =>
-        this.act(step > 0 ? "zoom-in" : "zoom-out")
-      );
+      this.gestures = new Flipshelf.Gestures(this, this.stage, this.area, document.getElementById("fs-zoom"));
       this.panels = new Flipshelf.Panels(this);
+      this.share = new Flipshelf.Share(this);
       this.book = null;
       this.bookIndex = -1;
+      this.positions = new Map(); // book index -> the page the reader left it at
       this.firstPainted = false;
     }
 
@@ -54,6 +58,7 @@
       if (this.rtl) document.documentElement.setAttribute("dir", "ltr"); // layout mirrors via data-rtl only
       this.wireControls();
       this.renderShelf();
+      this.showOptional();
       const deep = readHash();
       let index = deep.book ? deep.book - 1 : this.config.startBook || 0;
       if (index < 0 || index >= this.books.length) index = 0;
@@ -70,14 +75,29 @@
       });
     }
 
+    /* Controls that only make sense with several books, a server or a full-screen browser. */
+    showOptional() {
+      const several = this.books.length > 1;
+      document.querySelector('.fs-toolbar [data-panel="books"]').hidden = !several;
+      document.querySelector('[data-menu-panel="books"]').parentNode.hidden = !several;
+      const share = this.share.available;
+      document.querySelector('.fs-toolbar [data-action="share"]').hidden = !share;
+      document.querySelector('[data-menu-action="share"]').parentNode.hidden = !share;
+      const full = !!document.fullscreenEnabled;
+      document.querySelector('.fs-toolbar [data-action="fullscreen"]').hidden = !full;
+      document.querySelector('[data-menu-action="fullscreen"]').parentNode.hidden = !full;
+    }
+
     /* ---- books --------------------------------------------------------------------------- */
 
     openBook(index, page) {
       if (this.book) {
+        this.positions.set(this.bookIndex, this.where().page);
         this.events.flush();
         this.book.destroy();
       }
       this.zoom.reset();
+      this.hideReturn();
       const meta = this.books[index];
       this.bookIndex = index;
       this.bookTitle.textContent = this.books.length > 1 ? meta.title : "";
@@ -97,29 +117,36 @@
       this.showDownload(meta);
       this.markShelf();
       this.panels.bookChanged();
-      this.book.open(page);
+      this.book.open(page || this.positions.get(index) || 1);
       this.updateControls();
     }
 
+    /* Another book, or a page of this one (the shelf, the host page, a deep link). */
+    openAt(bookNumber, page) {
+      const index = bookNumber ? bookNumber - 1 : this.bookIndex;
+      if (index < 0 || index >= this.books.length) return;
+      if (index !== this.bookIndex) this.openBook(index, page);
+      else this.go(page);
+    }
+
     renderShelf() {
-      if (this.books.length < 2) return;
-      const shelf = document.getElementById("fs-shelf");
       const list = document.getElementById("fs-shelf-list");
-      shelf.hidden = false;
+      if (this.books.length < 2) return;
       this.books.forEach((meta, index) => {
-        const item = document.createElement("li");
-        const button = document.createElement("button");
+        const item = el("li");
+        const button = el("button");
         button.type = "button";
         button.dataset.book = String(index + 1);
-        const img = document.createElement("img");
+        const img = el("img");
         img.alt = "";
         img.hidden = true;
-        const label = document.createElement("span");
-        label.textContent = meta.title || "Flipbook " + (index + 1);
-        button.append(img, label);
+        button.append(img, el("span", "", meta.title || "Flipbook " + (index + 1)));
         button.addEventListener("click", () => {
           this.events.interacted();
-          if (index !== this.bookIndex) this.openBook(index, 1);
+          this.panels.close(true); // a book was chosen: the list has done its job
+          this.layout.setPanel(null);
+          // The page the reader left that book at (or its first page).
+          if (index !== this.bookIndex) this.openBook(index, null);
         });
         item.appendChild(button);
         list.appendChild(item);
@@ -149,14 +176,19 @@
 
     turned(pages) {
       this.events.showing(this.book.hash, pages);
-      this.zoom.show(this.book, pages);
+      if (this.zoom.active) this.zoom.turnedTo(this.book, pages);
+      else this.zoom.show(this.book, pages);
       this.updateControls();
       this.updateHash(pages);
+      this.panels.search.highlight();
       if (this.panels.open === "thumbs") this.panels.markCurrent();
       if (this.panels.open === "text") this.panels.renderText();
+      if (this.panels.open === "contents") this.panels.renderContents();
+      this.share.moved();
     }
 
     progressed() {
+      if (this.book && this.book.manifest) this.layout.setRatio(this.book.bookRatio());
       this.updateControls();
       this.panels.refresh();
     }
@@ -172,6 +204,16 @@
       this.notice.hidden = !text;
       this.notice.textContent = text || "";
       if (text) this.status.textContent = text;
+    }
+
+    /* Where the reader is: 1-based book and first page in view. */
+    where() {
+      const pages = this.book ? this.book.visiblePages() : [];
+      return {
+        book: this.bookIndex + 1,
+        page: pages[0] || (this.book && this.book.pending) || 1,
+        pageCount: this.book ? this.book.pageCount : 0,
+      };
     }
 
     updateHash(pages) {
@@ -202,31 +244,68 @@
       for (const button of document.querySelectorAll('[data-action="last"], [data-action="next"], [data-action="forward"]')) {
         button.disabled = atEnd;
       }
-      document.querySelector('[data-action="zoom-out"]').disabled = !this.zoom.active;
-      document.querySelector('[data-action="zoom-in"]').disabled = this.zoom.level >= 4;
+      document.querySelector('.fs-toolbar [data-action="zoom-out"]').disabled = !this.zoom.active;
+      document.querySelector('.fs-toolbar [data-action="zoom-in"]').disabled = this.zoom.level >= 4;
+    }
+
+    relayout() {
+      if (!this.book) return;
+      this.book.relayout();
+      this.zoom.show(this.book, this.book.visiblePages());
     }
 
     /* ---- moving ---------------------------------------------------------------------------- */
 
     go(number) {
       if (!this.book) return;
-      this.zoom.reset();
-      this.book.go(number);
+      if (this.zoom.active) this.book.go(number, false); // under the zoom view: at once
+      else this.book.go(number);
       this.updateControls();
     }
 
     goFromPanel(number) {
       this.events.interacted();
-      if (this.area.clientWidth < 560) this.panels.close(true);
+      this.panels.leaveFor();
+      const here = !!this.book && this.book.visiblePages().indexOf(number) >= 0;
       this.go(number);
+      if (here) this.panels.search.highlight(); // no turn follows to draw the matches
     }
 
+    /* Turning while zoomed keeps the zoom: the view shows the next pages at the same level. */
     forward() {
-      if (this.book && !this.zoom.active) this.book.forward();
+      if (this.book) this.book.step(1, !this.zoom.active);
     }
 
     back() {
-      if (this.book && !this.zoom.active) this.book.back();
+      if (this.book) this.book.step(-1, !this.zoom.active);
+    }
+
+    /* A tap or swipe: +1 turns the right-hand page over (forward in a left-to-right book). */
+    turnVisual(visual) {
+      if (this.book) this.book.stepVisual(visual, !this.zoom.active);
+    }
+
+    zoomStep(step, x, y) {
+      if (!this.book || !this.book.manifest) return;
+      const levels = Flipshelf.ZOOM_LEVELS;
+      const at = x === undefined ? undefined : { x: x, y: y };
+      if (step > 0) {
+        const next = levels.find((level) => level > this.zoom.level);
+        if (next) this.zoom.set(next, at);
+      } else {
+        const lower = levels.filter((level) => level < this.zoom.level);
+        if (lower.length) this.zoom.set(lower[lower.length - 1], at);
+      }
+      this.updateControls();
+    }
+
+    /* Double tap or double click: zoom in at that point, or back out when zoomed. */
+    zoomAt(x, y) {
+      if (!this.book || !this.book.manifest) return;
+      this.events.interacted();
+      if (this.zoom.active) this.zoom.reset();
+      else this.zoom.set(2, { x: x, y: y });
+      this.updateControls();
     }
 
     act(action) {
@@ -247,14 +326,22 @@
           if (book) this.go(book.pageCount);
           break;
         case "zoom-in":
-          if (book && book.manifest) this.zoom.zoomIn();
+          this.zoomStep(1);
           break;
         case "zoom-out":
-          this.zoom.zoomOut();
+          this.zoomStep(-1);
           break;
         case "fullscreen":
           this.toggleFullscreen();
           break;
+        case "share":
+          this.share.share();
+          break;
+        case "download": {
+          const link = document.getElementById("fs-download");
+          if (!link.hidden) link.click();
+          break;
+        }
       }
       this.updateControls();
     }
@@ -262,9 +349,9 @@
     /* The original document's link, where there is one (never in an offline package). */
     showDownload(meta) {
       const link = document.getElementById("fs-download");
-      if (!link) return;
       link.hidden = !meta.download;
       if (meta.download) link.href = meta.download;
+      document.querySelector('[data-menu-action="download"]').parentNode.hidden = !meta.download;
     }
 
     toggleFullscreen() {
@@ -273,7 +360,37 @@
       else if (app.requestFullscreen) app.requestFullscreen().catch(() => {});
     }
 
+    /* ---- going to a page by number ----------------------------------------------------------- */
+
+    /* Enter, Tab (the field's change event) and a change all land here; the book turns once. */
+    commitPage() {
+      const number = parseInt(this.pageInput.value, 10);
+      if (number > 0) this.go(number);
+      else if (this.book) this.pageInput.value = String(this.where().page); // nonsense: undo it
+    }
+
+    /* ---- internal links and the way back ------------------------------------------------------ */
+
+    /* A link on a page to another page: a history entry of its own, so Back (the button that
+     * appears, the browser's, Alt+Left) returns to where the reader was. */
+    followLink(target) {
+      const from = this.where().page;
+      const book = this.books.length > 1 ? "book=" + (this.bookIndex + 1) + "&" : "";
+      history.pushState({ flipshelfFrom: from }, "", "#" + book + "page=" + target);
+      this.returner.hidden = false;
+      document.getElementById("fs-return-label").textContent = "Back to page " + from;
+      this.go(target);
+    }
+
+    hideReturn() {
+      this.returner.hidden = true;
+    }
+
     /* ---- input --------------------------------------------------------------------------- */
+
+    interacted() {
+      this.events.interacted();
+    }
 
     wireControls() {
       for (const button of document.querySelectorAll("[data-action]")) {
@@ -282,14 +399,11 @@
           this.act(button.dataset.action);
         });
       }
-      this.pageInput.addEventListener("change", () => {
-        const number = parseInt(this.pageInput.value, 10);
-        if (number > 0) this.go(number);
-      });
+      this.pageInput.addEventListener("change", () => this.commitPage());
       this.pageInput.addEventListener("keydown", (event) => {
         if (event.key === "Enter") {
-          const number = parseInt(this.pageInput.value, 10);
-          if (number > 0) this.go(number);
+          event.preventDefault();
+          this.commitPage();
         }
       });
       document.addEventListener("keydown", (event) => this.key(event));
@@ -305,15 +419,12 @@
       for (const type of ["pointerdown", "keydown", "wheel", "touchstart"]) {
         document.addEventListener(type, () => this.events.interacted(), { passive: true, capture: true });
       }
-      const download = document.getElementById("fs-download");
-      if (download) {
-        download.addEventListener("click", () => {
-          this.events.interacted();
-          this.events.download();
-        });
-      }
+      document.getElementById("fs-download").addEventListener("click", () => {
+        this.events.interacted();
+        this.events.download();
+      });
       document.addEventListener("fullscreenchange", () => {
-        const button = document.querySelector('[data-action="fullscreen"]');
+        const button = document.querySelector('.fs-toolbar [data-action="fullscreen"]');
         button.setAttribute("aria-pressed", String(!!document.fullscreenElement));
       });
       // Links on pages: followed, counted, and never a page turn. Internal ones turn to their page.
@@ -323,8 +434,12 @@
         this.events.click(Number(link.dataset.from));
         if (link.dataset.page) {
           event.preventDefault();
-          this.go(Number(link.dataset.page));
+          this.followLink(Number(link.dataset.page));
         }
+      });
+      this.returner.addEventListener("click", () => {
+        this.hideReturn();
+        history.back();
       });
       window.addEventListener("hashchange", () => {
         const deep = readHash();
@@ -334,43 +449,33 @@
           this.go(deep.page);
         }
       });
-      let resizing = null;
-      window.addEventListener("resize", () => {
-        clearTimeout(resizing);
-        resizing = setTimeout(() => {
-          if (this.book) this.book.relayout();
-          this.zoom.show(this.book, this.book ? this.book.visiblePages() : []);
-        }, 150);
+      window.addEventListener("popstate", (event) => {
+        if (!(event.state && event.state.flipshelfFrom)) this.hideReturn();
       });
       if (this.reducedMotion) this.wireSimpleTurns();
     }
 
-    /* Without animations page-flip takes no pointer input: a tap on either half or a swipe
-     * turns the page at once. */
+    /* Without animations page-flip takes no pointer input: a click on the outer part of the
+     * book or a swipe turns the page at once (touches are read in touch.js). */
     wireSimpleTurns() {
-      let start = null;
-      this.area.addEventListener("pointerdown", (event) => {
-        start = { x: event.clientX, y: event.clientY };
-      });
-      this.area.addEventListener("pointerup", (event) => {
-        if (!start || (event.target.closest && event.target.closest("a"))) return;
-        const dx = event.clientX - start.x;
-        const rect = this.area.getBoundingClientRect();
-        start = null;
-        let forward;
-        if (Math.abs(dx) > 30) forward = dx < 0;
-        else forward = event.clientX > rect.left + rect.width / 2;
-        if (this.rtl) forward = !forward;
-        if (forward) this.forward();
-        else this.back();
+      this.area.addEventListener("click", (event) => {
+        if (event.target.closest && event.target.closest("a")) return;
+        const zone = this.gestures.zone(event.clientX);
+        if (zone) this.turnVisual(zone);
       });
     }
 
     key(event) {
       if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+      if (event.key === "F3") {
+        event.preventDefault();
+        this.panels.search.step(event.shiftKey ? -1 : 1);
+        return;
+      }
       if (event.key === "Escape") {
         if (this.zoom.active) this.zoom.reset();
-        else this.panels.close();
+        else if (this.panels.open) this.panels.close();
+        else if (this.panels.search.active) this.panels.search.end();
         this.updateControls();
         return;
       }
@@ -393,10 +498,10 @@
           else handled = false;
           break;
         case "PageDown":
-          if (!zoomed) this.forward();
+          this.forward();
           break;
         case "PageUp":
-          if (!zoomed) this.back();
+          this.back();
           break;
         case "Home":
           this.act("first");

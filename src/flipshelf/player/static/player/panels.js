@@ -1,17 +1,12 @@
-/* The side panels: table of contents, page thumbnails, search, and the text of the pages in
- * view. One is open at a time; opening moves focus into it, closing returns it to its button.
- * Everything from a document (outline titles, page text) is set as text, never as markup. */
+/* The panels: flipbooks of the collection, table of contents, page thumbnails, search, the text
+ * of the pages in view, sharing, and the controls menu of narrow slots. One is open at a time;
+ * opening moves focus into it, closing returns it to its button. Everything from a document
+ * (outline titles, page text) is set as text, never as markup. Where a panel goes (beside the
+ * book, or over it) is layout.js's business. */
 (function () {
   "use strict";
   const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
-  const MAX_RESULTS = 200;
-
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const el = Flipshelf.el;
 
   function pageButton(label, number, go) {
     const button = el("button", "fs-item");
@@ -23,15 +18,19 @@
     return button;
   }
 
-  /* "…words before <mark>match</mark> words after…", built from text nodes. */
-  function snippet(text, at, length) {
-    const holder = el("span", "fs-snippet");
-    const start = Math.max(0, at - 40);
-    const end = Math.min(text.length, at + length + 60);
-    holder.appendChild(document.createTextNode((start > 0 ? "…" : "") + text.slice(start, at)));
-    holder.appendChild(el("mark", "", text.slice(at, at + length)));
-    holder.appendChild(document.createTextNode(text.slice(at + length, end) + (end < text.length ? "…" : "")));
-    return holder;
+  /* The outline entry the reader is in: the last one, in reading order, starting at or before
+   * `page`; with the entries leading to it. */
+  function currentPath(entries, page) {
+    let best = [];
+    function walk(list, trail) {
+      for (const entry of list) {
+        const path = trail.concat([entry]);
+        if (entry.page && entry.page <= page) best = path;
+        if (entry.children && entry.children.length) walk(entry.children, path);
+      }
+    }
+    walk(entries || [], []);
+    return best;
   }
 
   class Panels {
@@ -45,17 +44,13 @@
       for (const close of document.querySelectorAll(".fs-panel [data-close]")) {
         close.addEventListener("click", () => this.close());
       }
-      this.searchForm = document.getElementById("fs-search-form");
-      this.searchInput = document.getElementById("fs-search-input");
-      this.searchStatus = document.getElementById("fs-search-status");
-      this.results = document.getElementById("fs-search-results");
-      this.searchForm.addEventListener("submit", (event) => {
-        event.preventDefault();
-        this.search(this.searchInput.value);
-      });
+      for (const item of document.querySelectorAll("[data-menu-action], [data-menu-panel]")) {
+        item.addEventListener("click", () => this.fromMenu(item));
+      }
       this.thumbs = document.getElementById("fs-thumbs");
       this.thumbsFor = null;
-      this.texts = null;
+      this.expanded = new Set(); // outline entries the reader opened
+      this.search = new Flipshelf.Search(player);
     }
 
     panel(name) {
@@ -70,14 +65,18 @@
     show(name) {
       if (this.open) this.close(true);
       this.open = name;
-      this.panel(name).hidden = false;
+      const panel = this.panel(name);
+      panel.hidden = false;
       for (const toggle of this.toggles) {
         toggle.setAttribute("aria-expanded", String(toggle.dataset.panel === name));
       }
+      this.player.layout.setPanel(panel);
       this.refresh();
-      const target = name === "search" ? this.searchInput : this.panel(name).querySelector("h2");
-      target.focus();
+      const target = name === "search" ? document.getElementById("fs-search-input") : panel.querySelector("h2");
+      target.focus({ preventScroll: true });
       if (name === "thumbs") this.scrollToCurrent();
+      if (name === "contents") this.scrollToSection();
+      this.search.showBar();
     }
 
     close(quietly) {
@@ -85,15 +84,31 @@
       const name = this.open;
       this.panel(name).hidden = true;
       this.open = null;
-      const toggle = this.toggles.find((t) => t.dataset.panel === name);
-      if (toggle) {
-        toggle.setAttribute("aria-expanded", "false");
-        if (!quietly) toggle.focus();
+      if (!quietly) this.player.layout.setPanel(null);
+      const toggle = this.toggles.find((t) => t.dataset.panel === name && t.offsetParent !== null);
+      for (const other of this.toggles) if (other.dataset.panel === name) other.setAttribute("aria-expanded", "false");
+      if (toggle && !quietly) toggle.focus({ preventScroll: true });
+      this.search.showBar();
+    }
+
+    /* Sends the reader to a page: a panel lying over the book gets out of the way. */
+    leaveFor() {
+      if (this.open && this.player.layout.panelCovers) {
+        this.close(true);
+        this.player.layout.setPanel(null);
       }
+    }
+
+    fromMenu(item) {
+      this.close(true);
+      this.player.layout.setPanel(null);
+      if (item.dataset.menuPanel) this.show(item.dataset.menuPanel);
+      else this.player.act(item.dataset.menuAction);
     }
 
     /* The book changed, a page turned or more pages became ready. */
     refresh() {
+      if (this.open === "books") this.player.markShelf();
       if (this.open === "contents") this.renderContents();
       if (this.open === "thumbs") this.renderThumbs();
       if (this.open === "text") this.renderText();
@@ -101,13 +116,12 @@
 
     bookChanged() {
       this.thumbsFor = null;
-      this.texts = null;
-      this.results.textContent = "";
-      this.searchStatus.textContent = "";
+      this.expanded = new Set();
+      this.search.reset();
       this.refresh();
     }
 
-    /* ---- contents ---------------------------------------------------------------------- */
+    /* ---- contents: collapsible, the reader's section marked ---------------------------------- */
 
     renderContents() {
       const holder = document.getElementById("fs-contents");
@@ -118,19 +132,57 @@
         holder.appendChild(el("p", "fs-toc-text", "This flipbook has no table of contents."));
         return;
       }
-      holder.appendChild(this.outlineList(outline));
+      const visible = book.visiblePages();
+      const path = currentPath(outline, visible[visible.length - 1] || 1);
+      for (const entry of path.slice(0, -1)) this.expanded.add(entry);
+      holder.appendChild(this.outlineList(outline, path[path.length - 1] || null));
     }
 
-    outlineList(entries) {
+    outlineList(entries, current) {
       const list = el("ul");
       for (const entry of entries) {
         const item = el("li");
-        if (entry.page) item.appendChild(pageButton(entry.title, entry.page, (n) => this.player.goFromPanel(n)));
-        else item.appendChild(el("span", "fs-toc-text", entry.title));
-        if (entry.children && entry.children.length) item.appendChild(this.outlineList(entry.children));
+        const row = el("div", "fs-toc-row");
+        const children = entry.children && entry.children.length ? entry.children : null;
+        if (children) {
+          const open = this.expanded.has(entry);
+          const twisty = el("button", "fs-toc-toggle");
+          twisty.type = "button";
+          twisty.setAttribute("aria-expanded", String(open));
+          twisty.setAttribute("aria-label", (open ? "Collapse " : "Expand ") + entry.title);
+          twisty.addEventListener("click", () => {
+            const opening = !this.expanded.has(entry);
+            const sub = item.querySelector(":scope > ul");
+            if (sub) sub.remove();
+            if (opening) {
+              this.expanded.add(entry);
+              item.appendChild(this.outlineList(children, current));
+            } else {
+              this.expanded.delete(entry);
+            }
+            twisty.setAttribute("aria-expanded", String(opening));
+            twisty.setAttribute("aria-label", (opening ? "Collapse " : "Expand ") + entry.title);
+          });
+          row.appendChild(twisty);
+        }
+        let label;
+        if (entry.page) label = pageButton(entry.title, entry.page, (n) => this.player.goFromPanel(n));
+        else label = el("span", "fs-toc-text", entry.title);
+        if (entry === current) {
+          label.setAttribute("aria-current", "location");
+          label.classList.add("fs-current");
+        }
+        row.appendChild(label);
+        item.appendChild(row);
+        if (children && this.expanded.has(entry)) item.appendChild(this.outlineList(children, current));
         list.appendChild(item);
       }
       return list;
+    }
+
+    scrollToSection() {
+      const current = document.querySelector("#fs-contents [aria-current]");
+      if (current) current.scrollIntoView({ block: "nearest" });
     }
 
     /* ---- thumbnails -------------------------------------------------------------------- */
@@ -183,46 +235,6 @@
       if (current) current.scrollIntoView({ block: "nearest", inline: "center" });
     }
 
-    /* ---- search ------------------------------------------------------------------------ */
-
-    async search(query) {
-      const book = this.player.book;
-      const words = query.trim().toLowerCase();
-      this.results.textContent = "";
-      if (!book || !book.manifest) return;
-      if (words.length < 2) {
-        this.searchStatus.textContent = "Type at least two letters.";
-        return;
-      }
-      this.searchStatus.textContent = "Searching…";
-      const ready = book.manifest.pagesReady;
-      if (!this.texts || this.texts.ready !== ready || this.texts.hash !== book.hash) {
-        const texts = await book.source.allText(book.hash, book.manifest);
-        this.texts = { hash: book.hash, ready: ready, pages: texts, lower: texts.map((t) => (t || "").toLowerCase()) };
-      }
-      let found = 0;
-      for (let i = 0; i < this.texts.lower.length && found < MAX_RESULTS; i++) {
-        const at = this.texts.lower[i].indexOf(words);
-        if (at < 0) continue;
-        found++;
-        const item = el("li");
-        const button = el("button", "fs-item");
-        button.type = "button";
-        button.dataset.page = String(i + 1);
-        button.appendChild(el("strong", "", "Page " + (i + 1) + ": "));
-        button.appendChild(snippet(this.texts.pages[i], at, words.length));
-        button.addEventListener("click", () => this.player.goFromPanel(i + 1));
-        item.appendChild(button);
-        this.results.appendChild(item);
-      }
-      const partial = ready < book.pageCount ? " (" + ready + " of " + book.pageCount + " pages are ready)" : "";
-      this.searchStatus.textContent =
-        (found === 0 ? "No page contains “" + query.trim() + "”" : found + (found === 1 ? " page found" : " pages found")) +
-        (found >= MAX_RESULTS ? " (first " + MAX_RESULTS + " shown)" : "") +
-        partial +
-        ".";
-    }
-
     /* ---- text of the pages in view ------------------------------------------------------- */
 
     async renderText() {
@@ -237,7 +249,7 @@
       holder.textContent = "";
       pages.forEach((n, i) => {
         holder.appendChild(el("h3", "", "Page " + n));
-        const text = texts[i];
+        const text = texts[i] === null ? null : Flipshelf.cleanText(texts[i]);
         holder.appendChild(
           el("p", "", text === null ? "This page is being prepared." : text.trim() ? text : "This page has no text.")
         );
@@ -246,4 +258,5 @@
   }
 
   Flipshelf.Panels = Panels;
+  Flipshelf.currentPath = currentPath;
 })();

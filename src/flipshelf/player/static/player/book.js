@@ -19,6 +19,7 @@
   const POLL_MAX = 15000;
   const FLIP_MS = 700;
 
+  /* An element with a class and text (never markup): every module's way to make one. */
   function el(tag, className, text) {
     const node = document.createElement(tag);
     if (className) node.className = className;
@@ -26,9 +27,9 @@
     return node;
   }
 
-  /* Two pages side by side only if each would be about as large as one page alone. */
+  /* Two pages side by side only if each would be about as large as one page alone: the slot's
+   * shape decides (a 350 x 250 slot shows a spread, a 390 x 844 one a single page). */
   function wantsSpread(width, height, ratio) {
-    if (width < 480) return false;
     const single = Math.min(width, height * ratio);
     const double = Math.min(width / 2, height * ratio);
     return double >= single * 0.8;
@@ -133,6 +134,8 @@
       this.destroyed = false;
       this.painted = false;
       this.pending = null; // the page to open once the manifest arrives
+      this.heading = null; // the page a turn in progress is heading to
+      this.marks = new Map(); // page -> [[left, top, right, bottom], ...] highlighted (search)
     }
 
     get hash() {
@@ -226,6 +229,9 @@
       });
       this.pageFlip = pageFlip;
       pageFlip.on("flip", () => this.turned());
+      pageFlip.on("changeState", (event) => {
+        if (event.data === "read") this.heading = null;
+      });
       pageFlip.loadFromHTML(this.items);
       // page-flip sizes its root from minWidth (our one-or-two-pages switch): undo that.
       root.style.minWidth = "0";
@@ -269,7 +275,24 @@
       if (!this.painted) img.addEventListener("load", () => this.firstPaint(number), { once: true });
       box.appendChild(img);
       Flipshelf.addLinks(box, page, number);
+      Flipshelf.addMarks(box, this.marks.get(number));
       node.appendChild(box);
+    }
+
+    /* Highlights `rects` (fractions of the page) on page `number`; none clears them. */
+    mark(number, rects) {
+      if (rects && rects.length) this.marks.set(number, rects);
+      else this.marks.delete(number);
+      const node = this.items[this.indexOf(number)];
+      const box = node && node.querySelector(".fs-page-box");
+      if (box) {
+        for (const old of box.querySelectorAll(".fs-hit")) old.remove();
+        Flipshelf.addMarks(box, rects);
+      }
+    }
+
+    clearMarks() {
+      for (const number of Array.from(this.marks.keys())) this.mark(number, null);
     }
 
     empty(number) {
@@ -312,6 +335,7 @@
 
     turned() {
       if (!this.pageFlip) return;
+      this.heading = null;
       this.updateWindow();
       this.hooks.onTurn(this.visiblePages());
     }
@@ -379,10 +403,16 @@
         return;
       }
       const target = Math.max(1, Math.min(this.pageCount, number));
-      if (this.visiblePages().indexOf(target) >= 0) return;
+      // Asked twice for the same page (Enter, then the field's change event) while the first
+      // turn is still animating: one turn, not two.
+      if (this.visiblePages().indexOf(target) >= 0 || this.heading === target) return;
       const index = this.indexOf(target);
-      if (animate === false || this.reducedMotion) this.pageFlip.turnToPage(index);
-      else this.pageFlip.flip(index);
+      if (animate === false || this.reducedMotion) {
+        this.pageFlip.turnToPage(index);
+        return;
+      }
+      this.heading = target;
+      this.pageFlip.flip(index);
     }
 
     /* Forward and back in reading order, whichever way the book turns. */
@@ -394,18 +424,63 @@
       this.step(-1);
     }
 
-    step(direction) {
+    /* One spread in reading order; `animate === false` turns at once (under the zoom view). */
+    step(direction, animate) {
+      this.stepVisual(this.rtl ? -direction : direction, animate);
+    }
+
+    /* One spread as seen: +1 is the page on the right turning over to the left. */
+    stepVisual(visual, animate) {
       if (!this.pageFlip) return;
       const pages = this.pageFlip.getPageCollection();
       const spreads = pages.getSpread();
-      const next = pages.getCurrentSpreadIndex() + (this.rtl ? -direction : direction);
+      const next = pages.getCurrentSpreadIndex() + visual;
       if (next < 0 || next >= spreads.length) return;
-      if (this.reducedMotion) {
+      if (this.reducedMotion || animate === false) {
         this.pageFlip.turnToPage(spreads[next][0]);
         return;
       }
-      if ((direction > 0) !== this.rtl) this.pageFlip.flipNext();
+      if (visual > 0) this.pageFlip.flipNext();
       else this.pageFlip.flipPrev();
+    }
+
+    /* ---- where the pages are on screen, and dragging their corner ------------------------ */
+
+    /* The rectangle of the page(s) shown, in client coordinates (a cover alone: its half). */
+    pagesRect() {
+      if (!this.pageFlip || !this.root) return null;
+      const boxes = [];
+      for (const n of this.visiblePages()) {
+        const node = this.items[this.indexOf(n)];
+        if (node) boxes.push(node.getBoundingClientRect());
+      }
+      const shown = boxes.filter((box) => box.width > 0 && box.height > 0);
+      if (!shown.length) return this.root.getBoundingClientRect();
+      const left = Math.min(...shown.map((b) => b.left));
+      const right = Math.max(...shown.map((b) => b.right));
+      const top = Math.min(...shown.map((b) => b.top));
+      const bottom = Math.max(...shown.map((b) => b.bottom));
+      return { left: left, top: top, width: right - left, height: bottom - top, right: right, bottom: bottom };
+    }
+
+    local(x, y) {
+      const block = this.pageFlip.getUI().getDistElement().getBoundingClientRect();
+      return { x: x - block.left, y: y - block.top };
+    }
+
+    /* A finger held on a page and then moved: page-flip's own fold follows it. */
+    startDrag(x, y) {
+      if (!this.pageFlip || this.reducedMotion || this.isFlipping()) return false;
+      this.pageFlip.startUserTouch(this.local(x, y));
+      return true;
+    }
+
+    drag(x, y) {
+      if (this.pageFlip) this.pageFlip.userMove(this.local(x, y), true);
+    }
+
+    endDrag(x, y) {
+      if (this.pageFlip) this.pageFlip.userStop(this.local(x, y));
     }
 
     atStart() {
@@ -482,6 +557,19 @@
     }
   };
 
+  /* Search matches over a page: rectangles as fractions of the page, like links. */
+  Flipshelf.addMarks = function (box, rects) {
+    for (const rect of rects || []) {
+      const mark = el("span", "fs-hit");
+      mark.style.left = rect[0] * 100 + "%";
+      mark.style.top = rect[1] * 100 + "%";
+      mark.style.width = (rect[2] - rect[0]) * 100 + "%";
+      mark.style.height = (rect[3] - rect[1]) * 100 + "%";
+      box.appendChild(mark);
+    }
+  };
+
+  Flipshelf.el = el;
   Flipshelf.Book = Book;
   Flipshelf.wantsSpread = wantsSpread;
   Flipshelf.boxOf = boxOf;

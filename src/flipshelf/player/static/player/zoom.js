@@ -1,6 +1,7 @@
 /* Zoom: the pages in view, larger, in a scrollable view over the book. Drag, scroll, swipe or
- * use the arrow keys to move around; while zoomed the book is hidden, so nothing turns a page.
- * Two fingers spread or pinched on the book or the zoom view step the level up or down. */
+ * use the arrow keys to move around; while zoomed the book is hidden, so a drag never turns a
+ * page; the buttons and Page Up/Down still turn, and the view follows with the same zoom.
+ * Gestures (pinch, double tap, Ctrl + wheel) are read in touch.js. */
 (function () {
   "use strict";
   const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
@@ -39,14 +40,12 @@
       if (this.active) this.set(1);
     }
 
-    set(level) {
+    /* `at` (client coordinates, optional): the point that stays under the finger or pointer. */
+    set(level, at) {
       const view = this.view;
-      const centre = this.active
-        ? {
-            x: (view.scrollLeft + view.clientWidth / 2) / Math.max(1, view.scrollWidth),
-            y: (view.scrollTop + view.clientHeight / 2) / Math.max(1, view.scrollHeight),
-          }
-        : { x: 0.5, y: 0.5 };
+      const box = view.getBoundingClientRect();
+      const screen = at ? { x: at.x - box.left, y: at.y - box.top } : { x: view.clientWidth / 2, y: view.clientHeight / 2 };
+      const centre = this.active ? this.fractionAt(screen) : this.bookFraction(at);
       this.level = level;
       if (!this.active) {
         view.hidden = true;
@@ -61,8 +60,37 @@
       view.hidden = false;
       document.documentElement.dataset.zoom = String(level);
       this.render();
-      view.scrollLeft = centre.x * view.scrollWidth - view.clientWidth / 2;
-      view.scrollTop = centre.y * view.scrollHeight - view.clientHeight / 2;
+      const content = this.content;
+      view.scrollLeft = content.offsetLeft + centre.x * content.offsetWidth - screen.x;
+      view.scrollTop = content.offsetTop + centre.y * content.offsetHeight - screen.y;
+    }
+
+    /* Where a point of the zoom view lies on its pages, as fractions. */
+    fractionAt(screen) {
+      const content = this.content;
+      const view = this.view;
+      return {
+        x: (view.scrollLeft + screen.x - content.offsetLeft) / Math.max(1, content.offsetWidth),
+        y: (view.scrollTop + screen.y - content.offsetTop) / Math.max(1, content.offsetHeight),
+      };
+    }
+
+    /* Where a point of the book lies on the pages shown, as fractions (the middle if none). */
+    bookFraction(at) {
+      const rect = at && this.book ? this.book.pagesRect() : null;
+      if (!rect || rect.width <= 0) return { x: 0.5, y: 0.5 };
+      const clamp = (value) => Math.max(0, Math.min(1, value));
+      return { x: clamp((at.x - rect.left) / rect.width), y: clamp((at.y - rect.top) / rect.height) };
+    }
+
+    /* After a turn while zoomed: the new pages at the same level, from their top. */
+    turnedTo(book, pages) {
+      const left = this.view.scrollLeft;
+      this.show(book, pages);
+      if (this.active) {
+        this.view.scrollTop = 0;
+        this.view.scrollLeft = left;
+      }
     }
 
     /* Shows `pages` of `book` at the current level (called again when the reader turns). */
@@ -74,6 +102,7 @@
 
     render() {
       const book = this.book;
+      if (!this.active) return;
       this.content.textContent = "";
       if (!book || !book.manifest || !this.pages.length) return;
       const ratio = book.bookRatio();
@@ -97,6 +126,7 @@
           img.src = url;
           holder.appendChild(img);
           Flipshelf.addLinks(holder, page, number);
+          Flipshelf.addMarks(holder, book.marks.get(number));
         }
         this.content.appendChild(holder);
       }
@@ -137,78 +167,6 @@
     }
   }
 
-  /* Two-finger pinch on `stage` (the book and the zoom view): calls `onStep(+1)` each time the
-   * fingers spread by a quarter more, `onStep(-1)` each time they close by a fifth, so a pinch
-   * moves through the same levels as the buttons. While two fingers are down their moves are kept
-   * from page-flip (no page is dragged) and from the browser (no native zoom of the embedding
-   * page); the lift still reaches page-flip, which lets go of a fold the first finger began. */
-  const SPREAD = 1.25;
-  const CLOSE = 0.8;
-
-  class Pinch {
-    constructor(stage, onStep) {
-      this.onStep = onStep;
-      this.distance = 0;
-      this.target = null;
-      this.onMove = (event) => this.move(event);
-      this.onEnd = (event) => this.end(event);
-      const options = { capture: true, passive: false };
-      stage.addEventListener("touchstart", (event) => this.start(event), options);
-      stage.addEventListener("touchmove", this.onMove, options);
-      stage.addEventListener("touchend", this.onEnd, options);
-      stage.addEventListener("touchcancel", this.onEnd, options);
-    }
-
-    start(event) {
-      if (event.touches.length !== 2) return;
-      this.distance = spread(event.touches);
-      event.stopPropagation();
-      // A step re-renders the zoom view, which can remove the element the fingers landed on;
-      // its later touch events go to that detached element alone, so they are heard there too.
-      this.follow(event.target);
-    }
-
-    follow(target) {
-      this.unfollow();
-      this.target = target;
-      for (const type of ["touchmove", "touchend", "touchcancel"]) {
-        target.addEventListener(type, type === "touchmove" ? this.onMove : this.onEnd, { passive: false });
-      }
-    }
-
-    unfollow() {
-      if (!this.target) return;
-      for (const type of ["touchmove", "touchend", "touchcancel"]) {
-        this.target.removeEventListener(type, type === "touchmove" ? this.onMove : this.onEnd);
-      }
-      this.target = null;
-    }
-
-    move(event) {
-      if (!this.distance || event.touches.length !== 2) return;
-      event.stopPropagation();
-      if (event.cancelable) event.preventDefault();
-      const distance = spread(event.touches);
-      const ratio = distance / this.distance;
-      if (ratio >= SPREAD || ratio <= CLOSE) {
-        this.onStep(ratio >= SPREAD ? 1 : -1);
-        this.distance = distance;
-      }
-    }
-
-    end(event) {
-      if (event.touches.length >= 2) return;
-      this.distance = 0;
-      this.unfollow();
-    }
-  }
-
-  function spread(touches) {
-    const dx = touches[0].clientX - touches[1].clientX;
-    const dy = touches[0].clientY - touches[1].clientY;
-    return Math.max(1, Math.hypot(dx, dy));
-  }
-
   Flipshelf.Zoom = Zoom;
-  Flipshelf.Pinch = Pinch;
+  Flipshelf.ZOOM_LEVELS = LEVELS;
 })();
