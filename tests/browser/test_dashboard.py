@@ -64,6 +64,32 @@ class Served:
         found: dict[str, Any] = answer["data"]
         return found
 
+    def shelf(self) -> str:
+        """The collection the file-input test published; made here through the API when that
+        test ran elsewhere (pytest-xdist may run this module's tests apart from each other)."""
+        if "shelf" not in self.made:
+            fields = {"action": "collection.create", "apiKey": self.api_key, "title": "Shelf"}
+            fields["signature"] = sign(self.secret, fields)
+            pdf = REPO / "tests/fixtures/documents/binarytree-ex1.pdf"
+            answer = httpx.post(
+                f"{self.base}/v1/",
+                data=fields,
+                files={"file": ("shelf.pdf", pdf.read_bytes(), "application/pdf")},
+                timeout=60,
+                trust_env=False,
+            ).json()
+            assert answer["code"] == 20, answer
+            collection_hash = str(answer["data"]["collectionHash"])
+            deadline = time.monotonic() + 120
+            while True:
+                seen = self.data("collection.getCollection", collectionHash=collection_hash)
+                if all(i["convertStatus"] == "COMPLETE" for i in seen["collectionItems"]):
+                    break
+                assert time.monotonic() < deadline, seen
+                time.sleep(0.5)
+            self.made["shelf"] = collection_hash
+        return self.made["shelf"]
+
     def login_link(self, name: str = "default") -> str:
         """A link from `flipshelf accounts login-link`. The CLI builds it on
         FLIPSHELF_PUBLIC_URL (else HOST:PORT), which this test's `serve --port` does not set."""
@@ -72,7 +98,7 @@ class Served:
         return f"{self.base}{parts.path}?{parts.query}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data_dir = tmp_path_factory.mktemp("dashboard") / "data"
     with serving(data_dir, "sqlite") as server:
@@ -225,7 +251,7 @@ def test_two_pdfs_by_the_file_input_convert_to_complete_without_a_reload(
 def test_two_pdfs_dropped_on_a_collection_convert_without_a_reload(
     owner: Any, served: Served, documents: dict[str, Path]
 ) -> None:
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     owner.goto(f"{served.base}/dashboard/c/{collection_hash}")
     navigations = watch_navigations(owner)
     files = [
@@ -271,7 +297,7 @@ def test_a_refused_file_says_why_in_its_row(owner: Any, served: Served, tmp_path
 
 
 def test_an_edited_title_is_what_get_collection_answers(owner: Any, served: Served) -> None:
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     owner.goto(f"{served.base}/dashboard/c/{collection_hash}")
     owner.get_by_label("Title", exact=True).fill("Spring & summer <2026>")
     owner.get_by_label("Description").fill("Two seasons.")
@@ -287,7 +313,7 @@ def test_an_edited_title_is_what_get_collection_answers(owner: Any, served: Serv
 def test_the_copied_embed_code_shows_the_player_on_another_origin(
     browser: Any, owner_state: dict[str, Any], served: Served, other_origin: OtherOrigin
 ) -> None:
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     context = new_context(browser, storage_state=owner_state)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served.base)
     page = context.new_page()
@@ -315,7 +341,7 @@ def test_the_copied_embed_code_shows_the_player_on_another_origin(
 
 
 def test_the_offline_package_builds_and_downloads(owner: Any, served: Served) -> None:
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     owner.goto(f"{served.base}/dashboard/c/{collection_hash}/embed")
     owner.get_by_role("button", name="Build the offline package").click()
     ready = owner.get_by_role("button", name="Download the package")
@@ -345,7 +371,7 @@ def test_a_reading_session_shows_in_the_charts_with_the_apis_numbers(
 ) -> None:
     """The embed previews of the tests before were players too, and counted: this reader adds
     exactly one impression and one view."""
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     before = served.data("collection.getStats", collectionHash=collection_hash)
     read_a_little(browser, served, collection_hash)
     deadline = time.monotonic() + 60
@@ -392,7 +418,7 @@ def test_another_account_sees_nothing_of_it(
     context = new_context(browser)
     page = context.new_page()
     continue_with_link(page, served.login_link("other"))
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     assert "Spring" not in page.content()
     for path in ("", "/embed", "/stats", "/status.json", "/embed/preview", "/image/thumb"):
         answer = page.goto(f"{served.base}/dashboard/c/{collection_hash}{path}")
@@ -415,7 +441,7 @@ def test_another_account_sees_nothing_of_it(
 def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     owner: Any, served: Served, other_origin: OtherOrigin
 ) -> None:
-    collection_hash = served.made["shelf"]
+    collection_hash = served.shelf()
     owner.goto(f"{served.base}/dashboard/c/{collection_hash}")
     status = owner.evaluate(
         """async url => (await fetch(url, {method: 'POST',
@@ -457,7 +483,7 @@ def test_axe_finds_nothing_serious_on_any_page_at_desktop_and_phone_size(
         context = new_context(browser, phone=phone, storage_state=owner_state, bypass_csp=True)
         page = context.new_page()
         for name, path in PAGES.items():
-            page.goto(served.base + path.format(shelf=served.made["shelf"]))
+            page.goto(served.base + path.format(shelf=served.shelf()))
             if name in ("statistics", "account-statistics"):
                 page.wait_for_function(
                     "() => document.documentElement.dataset.charts !== undefined"
