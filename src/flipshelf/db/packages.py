@@ -11,7 +11,7 @@ queue lost.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +20,10 @@ from flipshelf.db.database import Database
 from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, packages
 from flipshelf.domain.packages import ClaimedBuild, Package, PackageStatus, next_round
+from flipshelf.domain.webhooks import EventKind
+
+if TYPE_CHECKING:
+    from flipshelf.db.outbox import Outbox
 
 _PROCESSING = PackageStatus.PROCESSING.value
 BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
@@ -45,9 +49,10 @@ def _held(build: ClaimedBuild) -> tuple[ColumnElement[bool], ...]:
 
 
 class SqlPackages:
-    def __init__(self, db: Database, attempts_per_round: int) -> None:
+    def __init__(self, db: Database, attempts_per_round: int, outbox: Outbox | None = None) -> None:
         self._db = db
         self._per_round = attempts_per_round
+        self._outbox = outbox
 
     def _find(self, conn: Connection, collection_id: int, version: int) -> Package | None:
         row = conn.execute(
@@ -136,21 +141,43 @@ class SqlPackages:
     def complete(self, build: ClaimedBuild, now: datetime, key: str, size: int) -> bool:
         """Marks the package COMPLETE with its stored file, unless another claim took over."""
         values = {"status": PackageStatus.COMPLETE.value, "key": key, "size": size}
-        return self._finish(build, now, values)
+        return self._finish(build, now, values, EventKind.PACKAGE_READY)
 
     def fail(self, build: ClaimedBuild, now: datetime, error: str) -> bool:
-        return self._finish(
-            build, now, {"status": PackageStatus.FAILED.value, "error": error[:255]}
-        )
+        values: dict[str, object] = {"status": PackageStatus.FAILED.value, "error": error[:255]}
+        return self._finish(build, now, values, EventKind.PACKAGE_FAILED)
 
-    def _finish(self, build: ClaimedBuild, now: datetime, values: dict[str, object]) -> bool:
+    def _finish(
+        self, build: ClaimedBuild, now: datetime, values: dict[str, object], event: EventKind
+    ) -> bool:
         with self._db.write() as conn:
             done = conn.execute(
                 update(packages)
                 .where(*_held(build))
                 .values(lease_until=None, completed_at=now, **values)
             ).rowcount
+            if done and self._outbox is not None:
+                self._announce(conn, build, event, now)
         return bool(done)
+
+    def _announce(
+        self, conn: Connection, build: ClaimedBuild, event: EventKind, now: datetime
+    ) -> None:
+        """The package's webhook event, only while it is the package downloadHTML answers for:
+        a build the collection moved past (a change, the zoom pass, a deletion) is news to
+        nobody, and the next downloadHTML builds the current version anyway."""
+        assert self._outbox is not None
+        current = conn.execute(
+            select(collections.c.id)
+            .join(packages, packages.c.collection_id == collections.c.id)
+            .where(
+                packages.c.id == build.package_id,
+                collections.c.version == build.version,
+                collections.c.deleted_at.is_(None),
+            )
+        ).scalar_one_or_none()
+        if current is not None:
+            self._outbox.record(conn, current, event, now)
 
     def release(self, build: ClaimedBuild, retry_at: datetime) -> None:
         """Gives the build back after a transient failure (see `Leased.release`)."""

@@ -28,6 +28,7 @@ from flipshelf.domain.packages import ClaimedBuild, Package
 from flipshelf.domain.stats import DateRange, Totals
 from flipshelf.security.links import SignedLinks
 from flipshelf.security.package_links import PackageLinks
+from flipshelf.services.webhook_ports import WebhookPorts
 
 
 class Clock(Protocol):
@@ -219,6 +220,7 @@ class JobQueue(Protocol):
 
     def convert(self, flipbook_hash: str) -> None: ...
     def package(self, package_id: int) -> None: ...
+    def deliver(self, delivery_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -239,3 +241,5 @@ class Ports:
     package_links: PackageLinks
     # Signs and checks the expiring player links of private collections (`exp`, `sig`).
     collection_links: SignedLinks
+    # Endpoints, deliveries, the guarded sender (docs/webhooks.md).
+    webhooks: WebhookPorts
