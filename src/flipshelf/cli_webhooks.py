@@ -4,10 +4,12 @@ account's webhook endpoints (docs/webhooks.md). Registered on the main command b
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import structlog
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -47,7 +49,10 @@ def register(cli: typer.Typer, runtime: Callable[[], Runtime]) -> None:
 
 def _runtime() -> Runtime:
     assert _wiring.runtime is not None, "cli_webhooks.register() was not called"
-    return _wiring.runtime()
+    runtime = _wiring.runtime()
+    # Log lines go to stderr: stdout is the command's answer (`--json` is parsed by scripts).
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    return runtime
 
 
 def _fail(error: FlipshelfError) -> typer.Exit:
