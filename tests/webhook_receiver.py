@@ -90,9 +90,23 @@ class Receiver:
             time.sleep(0.05)
         return list(self.received)
 
+    def event(
+        self, secret: str, kind: str, collection_hash: str, timeout: float = 120.0
+    ) -> dict[str, Any]:
+        """Waits for a verified event of `kind` about a collection; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events(secret).values():
+                if event["event"] == kind and event["data"]["collectionHash"] == collection_hash:
+                    return event
+            assert time.monotonic() < deadline, f"no {kind} within {timeout:.0f} s"
+            time.sleep(0.1)
+
     def events(self, secret: str, now: float | None = None) -> dict[str, dict[str, Any]]:
         """Every verified event by its id, deduplicated as a receiver must."""
-        verified = (r.verify(secret, now) for r in self.received)
+        with self._lock:
+            received = list(self.received)
+        verified = (r.verify(secret, now) for r in received)
         return {event["id"]: event for event in verified}
 
 

@@ -167,6 +167,6 @@ def test_the_event_body_holds_the_id_the_event_the_time_and_the_collection() -> 
     }
     assert body.isascii()  # the bytes a receiver verifies are the same in every encoding
     converted = json.loads(
-        event_body("evt_2", EventKind.FLIPBOOK_CONVERTED, START, data, flipbook_hash="f" * 32)
+        event_body("evt_2", EventKind.FLIPBOOK_CONVERTED, START, data, {"flipbookHash": "f" * 32})
     )
     assert converted["flipbookHash"] == "f" * 32

@@ -12,6 +12,7 @@ from flipshelf.app import Runtime, conversion_context, delivery_context, outbox
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.workers import SqlWorkers
 from flipshelf.domain.collections import ConvertStatus
+from flipshelf.domain.webhooks import Delivery, Endpoint
 from flipshelf.fetch.policy import AllowList
 from flipshelf.fetch.webhooks import GuardedWebhookSender
 from flipshelf.jobs.outcomes import RetryLater
@@ -41,6 +42,15 @@ def convert_one(runtime: Runtime, tenant: Tenant) -> list[int]:
 
 def now_seconds(clock: FixedClock) -> float:
     return clock.now().timestamp()
+
+
+def log_of(runtime: Runtime, endpoint: Endpoint) -> list[Delivery]:
+    """The endpoint's delivery log, newest first."""
+    return webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)[1]
+
+
+def sweeper(runtime: Runtime, ctx: DeliveryContext, queue: RecordingQueue) -> Sweeper:
+    return Sweeper(conversion_context(runtime), queue, 60, webhooks=ctx)  # type: ignore[arg-type]
 
 
 def test_a_delivery_is_signed_posted_once_and_logged(
@@ -78,7 +88,7 @@ def test_a_500_is_retried_after_the_first_delay_and_the_same_event_delivered(
         with pytest.raises(RetryLater) as retry:
             run_delivery(ctx, delivery)
         assert retry.value.delay == 10.0
-        _, [logged] = webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)
+        [logged] = log_of(runtime, endpoint)
         assert (logged.status.value, logged.last_status_code, logged.last_error) == (
             "pending",
             500,
@@ -90,7 +100,7 @@ def test_a_500_is_retried_after_the_first_delay_and_the_same_event_delivered(
         first, second = receiver.received
     assert first.body == second.body  # the same event, byte for byte
     assert len(receiver.events(secret, now=now_seconds(clock))) == 1
-    _, [logged] = webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)
+    [logged] = log_of(runtime, endpoint)
     assert (logged.status.value, logged.attempts, logged.last_status_code) == ("delivered", 2, 200)
     found = runtime.ports.webhooks.store.endpoint(endpoint.public_id)
     assert found is not None and found.failing_since is None
@@ -105,12 +115,12 @@ def test_a_worker_that_died_mid_post_leaves_the_delivery_to_the_next(
     assert deliveries.claim(delivery, clock.now(), ctx.lease, "host:4242") is not None  # dies
     assert run_delivery(ctx, delivery) is False  # its lease still holds
     queue = RecordingQueue()
-    sweeper = Sweeper(conversion_context(runtime), queue, 60, webhooks=ctx)  # type: ignore[arg-type]
-    assert sweeper.sweep_deliveries(ctx) == []
+    sweep = sweeper(runtime, ctx, queue)
+    assert sweep.sweep_deliveries(ctx) == []
     # Its supervisor saw it die: the lease ends now, and the next sweep sends the delivery again.
     assert SqlWorkers(runtime.db).expire_leases("host:4242", clock.now()) == 1
     clock.advance(seconds=1)
-    assert sweeper.sweep_deliveries(ctx) == [delivery]
+    assert sweep.sweep_deliveries(ctx) == [delivery]
     assert queue.deliveries == [delivery]
     assert run_delivery(ctx, delivery) is True
     assert len(receiver.received) == 1
@@ -122,11 +132,10 @@ def test_an_expired_lease_is_swept_without_the_supervisor(
     register(runtime, tenant, "http://127.0.0.1:9/never")
     [delivery] = convert_one(runtime, tenant)
     assert runtime.ports.webhooks.deliveries.claim(delivery, clock.now(), ctx.lease) is not None
-    queue = RecordingQueue()
-    sweeper = Sweeper(conversion_context(runtime), queue, 60, webhooks=ctx)  # type: ignore[arg-type]
+    sweep = sweeper(runtime, ctx, RecordingQueue())
     clock.advance(seconds=ctx.lease.total_seconds() + 1)
-    assert sweeper.sweep_deliveries(ctx) == [delivery]
-    assert sweeper.sweep_deliveries(ctx) == []  # sent once per grace period
+    assert sweep.sweep_deliveries(ctx) == [delivery]
+    assert sweep.sweep_deliveries(ctx) == []  # sent once per grace period
 
 
 def test_a_delivery_is_given_up_at_the_end_of_its_window(
@@ -145,7 +154,7 @@ def test_a_delivery_is_given_up_at_the_end_of_its_window(
                 continue
             break
     assert tries == 34 == len(receiver.received)  # the first try, then the schedule of a day
-    _, [logged] = webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)
+    [logged] = log_of(runtime, endpoint)
     assert (logged.status.value, logged.last_error, logged.attempts) == ("failed", "HTTP 503", 34)
     found = runtime.ports.webhooks.store.endpoint(endpoint.public_id)
     assert found is not None and found.enabled  # a day of failures is not yet "days"
@@ -167,7 +176,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_owner_can_read_why(
         assert found.disabled_reason == (
             "no successful delivery since 2026-11-23T12:00:00Z; last error: HTTP 500"
         )
-        _, log = webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)
+        log = log_of(runtime, endpoint)
         assert [(d.status.value, d.last_error) for d in log] == [
             ("failed", "HTTP 500"),
             ("failed", "HTTP 500"),  # the first one's retry will not come
@@ -208,7 +217,7 @@ def test_the_guard_is_asked_again_at_delivery(
     with pytest.raises(RetryLater):
         run_delivery(replace(ctx, webhooks=strict), delivery)
     assert receiver.received == []
-    _, [logged] = webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)
+    [logged] = log_of(runtime, endpoint)
     assert logged.last_error == "refused: the host leads to an address that is not allowed"
     assert "127.0.0.1" not in (logged.last_error or "")  # where names lead stays in the log
 
@@ -219,10 +228,10 @@ def test_finished_deliveries_are_pruned_after_a_month(
     endpoint, _ = register(runtime, tenant, receiver.url)
     [delivery] = convert_one(runtime, tenant)
     assert run_delivery(ctx, delivery)
-    sweeper = Sweeper(conversion_context(runtime), RecordingQueue(), 60, webhooks=ctx)  # type: ignore[arg-type]
+    sweep = sweeper(runtime, ctx, RecordingQueue())
     clock.advance(days=29)
-    sweeper.sweep_deliveries(ctx)
-    assert webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)[0] == 1
+    sweep.sweep_deliveries(ctx)
+    assert len(log_of(runtime, endpoint)) == 1
     clock.advance(days=2)
-    sweeper.sweep_deliveries(ctx)
-    assert webhooks.delivery_log(runtime.ports, None, endpoint.public_id, 0, 50)[0] == 0
+    sweep.sweep_deliveries(ctx)
+    assert log_of(runtime, endpoint) == []

@@ -10,7 +10,8 @@ from datetime import timedelta
 from flipshelf.app import Runtime, outbox
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.packages import SqlPackages
-from flipshelf.domain.collections import ConvertStatus
+from flipshelf.domain.collections import Collection, ConvertStatus
+from flipshelf.domain.packages import ClaimedBuild
 from flipshelf.domain.webhooks import EventKind
 from flipshelf.services import collections
 from tests.conftest import Api
@@ -91,43 +92,57 @@ def test_an_outcome_that_does_not_land_records_nothing(
     assert events_of(runtime) == []
 
 
-def test_a_package_of_the_current_version_is_announced_ready_or_failed(
-    runtime: Runtime, tenant: Tenant, receiver: Receiver
-) -> None:
-    register(runtime, tenant, receiver.url)
+def building(runtime: Runtime, tenant: Tenant) -> tuple[SqlPackages, Collection, ClaimedBuild]:
+    """A collection of one book whose package a worker has claimed (its end is announced)."""
     packages = SqlPackages(runtime.db, 3, outbox(runtime.settings))
-    now, lease = runtime.ports.clock.now(), LEASE
-    ready = seed_with_books(runtime, tenant, items=1)
-    package, _ = packages.ensure(ready.id, ready.version, now)
-    build = packages.claim(package.id, now, lease)
-    assert build is not None and packages.complete(build, now, "k", 1)
-    failing = seed_with_books(runtime, tenant, items=1)
-    package, _ = packages.ensure(failing.id, failing.version, now)
-    build = packages.claim(package.id, now, lease)
-    assert build is not None and packages.fail(build, now, "the package could not be built")
-    kinds = [
-        (e["kind"], json.loads(e["body"])["data"]["collectionHash"]) for e in events_of(runtime)
-    ]
-    assert kinds == [
-        ("collection.package_ready", ready.hash),
-        ("collection.package_failed", failing.hash),
-    ]
-
-
-def test_a_package_the_collection_moved_past_is_not_announced(
-    runtime: Runtime, tenant: Tenant, receiver: Receiver
-) -> None:
-    """The zoom pass or an edit made a new version: downloadHTML now builds that one, so the
-    end of the old build is news to nobody."""
-    register(runtime, tenant, receiver.url)
-    packages = SqlPackages(runtime.db, 3, outbox(runtime.settings))
-    now, lease = runtime.ports.clock.now(), LEASE
+    now = runtime.ports.clock.now()
     collection = seed_with_books(runtime, tenant, items=1)
     package, _ = packages.ensure(collection.id, collection.version, now)
-    build = packages.claim(package.id, now, lease)
+    build = packages.claim(package.id, now, LEASE)
     assert build is not None
+    return packages, collection, build
+
+
+def test_a_package_is_announced_ready_or_failed(
+    runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    register(runtime, tenant, receiver.url)
+    now = runtime.ports.clock.now()
+    packages, ready, build = building(runtime, tenant)
+    assert packages.complete(build, now, "k", 1)
+    packages, failing, build = building(runtime, tenant)
+    assert packages.fail(build, now, "the package could not be built")
+    bodies = [json.loads(e["body"]) for e in events_of(runtime)]
+    assert [(b["event"], b["data"]["collectionHash"], b.get("packageError")) for b in bodies] == [
+        ("collection.package_ready", ready.hash, None),
+        ("collection.package_failed", failing.hash, "the package could not be built"),
+    ]
+
+
+def test_a_package_the_collection_moved_past_is_announced_failed_with_its_reason(
+    runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    """The zoom pass or an edit made a new version before the build: the receiver learns that
+    it must call downloadHTML again (a poller would have)."""
+    register(runtime, tenant, receiver.url)
+    packages, collection, build = building(runtime, tenant)
+    now = runtime.ports.clock.now()
     SqlConversions(runtime.db).zoomed(collection.items[0].hash, now)
     assert packages.fail(build, now, "the collection changed before the build")
+    [event] = events_of(runtime)
+    body = json.loads(event["body"])
+    assert body["event"] == "collection.package_failed"
+    assert body["packageError"] == "the collection changed before the build"
+
+
+def test_the_package_of_a_deleted_collection_is_not_announced(
+    runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    register(runtime, tenant, receiver.url, "collection.package_failed")
+    packages, collection, build = building(runtime, tenant)
+    now = runtime.ports.clock.now()
+    runtime.ports.collections.mark_deleted(collection.id, now)
+    assert packages.fail(build, now, "the collection was deleted")
     assert events_of(runtime) == []
 
 

@@ -4,7 +4,6 @@ database the server uses (SQLite: each call is a process start)."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from flipshelf.db.schema import webhook_endpoints
 from flipshelf.domain.accounts import KeyPair
 from flipshelf.services import collections
 from flipshelf.settings import Settings
-from tests.integration.test_cli import Cli, clean_environment, create, flipshelf_command
+from tests.integration.test_cli import Cli, create, runner
 from tests.support import Tenant, seed_collection
 from tests.webhook_receiver import Receiver
 
@@ -31,23 +30,7 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli(data_dir: Path) -> Cli:
     """The command with the operator's allow-list for the receiver on 127.0.0.1."""
-    env = {**clean_environment(data_dir, "sqlite"), "FLIPSHELF_WEBHOOK_ALLOW": "127.0.0.1"}
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [*flipshelf_command(), *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-        if ok:
-            assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
-        return done
-
-    return run
+    return runner(data_dir, "sqlite", webhook_allow="127.0.0.1")
 
 
 @pytest.fixture

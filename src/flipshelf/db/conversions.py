@@ -103,9 +103,8 @@ class SqlConversions:
                 return False
             conn.execute(_bump_collection(job.collection_id, now))
             if self._outbox is not None and status in _ENDED:
-                self._outbox.record(
-                    conn, job.collection_id, _ENDED[status], now, flipbook_hash=job.flipbook_hash
-                )
+                about = {"flipbookHash": job.flipbook_hash}
+                self._outbox.record(conn, job.collection_id, _ENDED[status], now, about)
         return True
 
     def release(self, job: ClaimedConversion, retry_at: datetime) -> None:

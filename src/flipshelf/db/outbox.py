@@ -44,7 +44,7 @@ class Outbox:
         collection_id: int,
         kind: EventKind,
         now: datetime,
-        flipbook_hash: str | None = None,
+        about: Mapping[str, str] | None = None,
     ) -> int:
         """Writes the event and its deliveries; answers how many endpoints will get it (0: no
         endpoint of the account wants it, and nothing was written)."""
@@ -64,7 +64,7 @@ class Outbox:
             return 0
         collection = load_collection(conn, collection_id)
         public_id = new_event_id()
-        body = event_body(public_id, kind, now, self._render(collection), flipbook_hash)
+        body = event_body(public_id, kind, now, self._render(collection), about)
         inserted = conn.execute(
             insert(webhook_events).values(
                 public_id=public_id,

@@ -163,21 +163,19 @@ class SqlPackages:
     def _announce(
         self, conn: Connection, build: ClaimedBuild, event: EventKind, now: datetime
     ) -> None:
-        """The package's webhook event, only while it is the package downloadHTML answers for:
-        a build the collection moved past (a change, the zoom pass, a deletion) is news to
-        nobody, and the next downloadHTML builds the current version anyway."""
+        """The package's webhook event. A build the collection moved past (an edit, or the
+        zoom pass a few seconds after each conversion) is announced failed too, with its
+        reason: downloadHTML must be called again for the current version. A deleted
+        collection's build is not: collection.deleted said it all."""
         assert self._outbox is not None
-        current = conn.execute(
-            select(collections.c.id)
-            .join(packages, packages.c.collection_id == collections.c.id)
-            .where(
-                packages.c.id == build.package_id,
-                collections.c.version == build.version,
-                collections.c.deleted_at.is_(None),
-            )
-        ).scalar_one_or_none()
-        if current is not None:
-            self._outbox.record(conn, current, event, now)
+        row = conn.execute(
+            select(packages.c.collection_id, packages.c.error)
+            .join(collections, packages.c.collection_id == collections.c.id)
+            .where(packages.c.id == build.package_id, collections.c.deleted_at.is_(None))
+        ).first()
+        if row is not None:
+            about = {"packageError": row.error} if row.error else {}
+            self._outbox.record(conn, row.collection_id, event, now, about)
 
     def release(self, build: ClaimedBuild, retry_at: datetime) -> None:
         """Gives the build back after a transient failure (see `Leased.release`)."""

@@ -181,13 +181,13 @@ def event_body(
     kind: EventKind,
     created_at: datetime,
     data: Mapping[str, Any],
-    flipbook_hash: str | None = None,
+    about: Mapping[str, str] | None = None,
 ) -> str:
     """The JSON a delivery posts, made once per event: every try and every endpoint sends
-    these same bytes."""
+    these same bytes. `about` adds what the collection alone does not say: which flipbook
+    (`flipbookHash`), why a package failed (`packageError`)."""
     body: dict[str, Any] = {"id": event_id, "event": kind.value, "createdAt": timestamp(created_at)}
-    if flipbook_hash is not None:
-        body["flipbookHash"] = flipbook_hash  # which item of the collection the event is about
+    body.update(about or {})
     body["data"] = dict(data)
     return json.dumps(body, separators=(",", ":"))
 
