@@ -3,6 +3,8 @@ sender to a real receiver on 127.0.0.1: signing, retries, leases, giving up, dis
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 
@@ -29,15 +31,20 @@ def ctx(runtime: Runtime) -> DeliveryContext:
     return delivery_context(runtime)
 
 
-def convert_one(runtime: Runtime, tenant: Tenant) -> list[int]:
-    """A flipbook of the tenant converts; answers the deliveries its event made."""
+def finish_one(runtime: Runtime, tenant: Tenant) -> None:
+    """A flipbook of the tenant converts: its event is recorded, its deliveries unqueued."""
     collection = seed_collection(runtime, tenant, items=(ConvertStatus.PROCESSING,))
     conversions = SqlConversions(runtime.db, outbox(runtime.settings))
     now = runtime.ports.clock.now()
     job = conversions.claim(collection.items[0].hash, now, timedelta(seconds=60))
     assert job is not None
     assert conversions.finish(job, now, ConvertStatus.COMPLETE, page_count=3)
-    return runtime.ports.webhooks.deliveries.unqueued(now)
+
+
+def convert_one(runtime: Runtime, tenant: Tenant) -> list[int]:
+    """A flipbook of the tenant converts; answers the deliveries its event made."""
+    finish_one(runtime, tenant)
+    return runtime.ports.webhooks.deliveries.unqueued(runtime.ports.clock.now())
 
 
 def now_seconds(clock: FixedClock) -> float:
@@ -235,3 +242,26 @@ def test_finished_deliveries_are_pruned_after_a_month(
     clock.advance(days=2)
     sweep.sweep_deliveries(ctx)
     assert log_of(runtime, endpoint) == []
+
+
+def test_new_deliveries_are_handed_out_once_to_concurrent_callers(
+    runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    """The API and several workers call send_pending at once: each delivery is queued once."""
+    for _ in range(4):
+        register(runtime, tenant, receiver.url)
+    for _ in range(6):
+        finish_one(runtime, tenant)  # 24 deliveries, none queued yet
+    deliveries, now = runtime.ports.webhooks.deliveries, runtime.ports.clock.now()
+    start = threading.Barrier(4)
+
+    def hand_out() -> list[int]:
+        start.wait()
+        taken: list[int] = []
+        while batch := deliveries.unqueued(now, limit=3):
+            taken += batch
+        return taken
+
+    with ThreadPoolExecutor(4) as pool:
+        handed = [i for part in pool.map(lambda _: hand_out(), range(4)) for i in part]
+    assert len(handed) == len(set(handed)) == 24

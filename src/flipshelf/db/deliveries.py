@@ -169,11 +169,6 @@ class SqlDeliveries:
             )
         )
 
-    def release(self, claimed: ClaimedDelivery, retry_at: datetime) -> None:
-        """Gives the delivery back untried (see `Leased.release`)."""
-        with self._db.write() as conn:
-            conn.execute(DELIVERIES.release(claimed.delivery_id, claimed.attempts, retry_at))
-
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[int]:
         """Pending deliveries whose worker is gone, or due and never sent (see `Leased.lost`);
         each is marked queued again, so one sweep sends it once."""

@@ -21,8 +21,6 @@ from flipshelf.domain.errors import BadRequest
 SIGNATURE_HEADER = "Flipshelf-Signature"
 EVENT_ID_HEADER = "Flipshelf-Event-Id"
 EVENT_HEADER = "Flipshelf-Event"
-# How far a receiver should let the signed timestamp be from its clock (the client's default).
-REPLAY_WINDOW_SECONDS = 300
 
 MAX_ENDPOINTS = 10  # per account
 MAX_URL_LENGTH = 2048
