@@ -208,7 +208,8 @@ webhook_events = Table(
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("body", Text, nullable=False),
-    Column("created_at", UTCDateTime, nullable=False),
+    # Indexed for the sweep, which prunes old events no delivery needs any more.
+    Column("created_at", UTCDateTime, nullable=False, index=True),
     sqlite_autoincrement=True,
 )
 

@@ -58,6 +58,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("public_id", name=op.f("uq_webhook_events_public_id")),
         sqlite_autoincrement=True,
     )
+    op.create_index(
+        op.f("ix_webhook_events_created_at"), "webhook_events", ["created_at"], unique=False
+    )
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -106,6 +109,7 @@ def downgrade() -> None:
     op.drop_index("ix_webhook_deliveries_status", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_endpoint_id", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
+    op.drop_index(op.f("ix_webhook_events_created_at"), table_name="webhook_events")
     op.drop_table("webhook_events")
     op.drop_index(op.f("ix_webhook_endpoints_account_id"), table_name="webhook_endpoints")
     op.drop_table("webhook_endpoints")
