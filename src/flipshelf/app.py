@@ -16,6 +16,7 @@ from starlette.routing import Route
 from flipshelf.api.v1.actions.registry import ACTIONS
 from flipshelf.api.v1.call import Limits
 from flipshelf.api.v1.endpoint import ApiConfig, V1Endpoint
+from flipshelf.api.v1.presenters import collection_view
 from flipshelf.api.v1.ratelimit import RateLimiter
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits, default_workers
 from flipshelf.conversion.port import ConversionInspector
@@ -23,17 +24,23 @@ from flipshelf.db.accounts import SqlAccounts
 from flipshelf.db.collections import SqlCollections
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.database import Database, make_engine
+from flipshelf.db.deliveries import SqlDeliveries
 from flipshelf.db.nonces import SqlNonces
+from flipshelf.db.outbox import Outbox
 from flipshelf.db.packages import SqlPackages
 from flipshelf.db.quota import SqlQuota
 from flipshelf.db.sessions import SqlLoginLinks, SqlPasswords, SqlSessions, SqlSignInFailures
 from flipshelf.db.stats import SqlStats
+from flipshelf.db.webhooks import SqlWebhooks
 from flipshelf.domain.signin import SessionPolicy
+from flipshelf.domain.webhooks import RetryPolicy
 from flipshelf.fetch.policy import AllowList, FetchPolicy
 from flipshelf.fetch.port import GuardedFetcher
+from flipshelf.fetch.webhooks import GuardedWebhookSender
 from flipshelf.jobs.conversion_job import ConversionContext
 from flipshelf.jobs.package_job import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
+from flipshelf.jobs.webhook_job import DeliveryContext
 from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.links import SignedLinks
@@ -43,6 +50,7 @@ from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SignInPorts, SystemClock
 from flipshelf.services.uploads import UploadLimits
+from flipshelf.services.webhook_ports import WebhookPorts
 from flipshelf.settings import Settings
 from flipshelf.storage import S3Credentials, make_store
 from flipshelf.web.dashboard.context import Dashboard
@@ -90,6 +98,28 @@ def fetch_policy(settings: Settings) -> FetchPolicy:
     )
 
 
+def outbox(settings: Settings) -> Outbox:
+    """Records webhook events with the collection as the API shows it."""
+    urls = PublicUrls(settings.resolved_public_url())
+    return Outbox(lambda collection: collection_view(collection, urls))
+
+
+def webhook_ports(settings: Settings, db: Database, key: bytes) -> WebhookPorts:
+    return WebhookPorts(
+        store=SqlWebhooks(db),
+        deliveries=SqlDeliveries(db),
+        sender=GuardedWebhookSender(
+            AllowList.parse(settings.webhook_allow), settings.webhook_timeout_seconds
+        ),
+        secrets=SecretBox(key),
+        policy=RetryPolicy(
+            first_delay=timedelta(seconds=settings.webhook_first_retry_seconds),
+            window=timedelta(seconds=settings.webhook_retry_seconds),
+            disable_after=timedelta(seconds=settings.webhook_disable_after_seconds),
+        ),
+    )
+
+
 def api_queue(settings: Settings) -> HueyQueue:
     """The API sends jobs; only workers run them."""
     queue = HueyQueue(make_huey(settings), only_in_workers, only_in_workers)
@@ -113,7 +143,7 @@ def build_runtime(
     credentials = CredentialCache(settings.credentials_cache_seconds)
     ports = Ports(
         accounts=SqlAccounts(db, changed=credentials.forget),
-        collections=SqlCollections(db),
+        collections=SqlCollections(db, outbox(settings)),
         stats=SqlStats(db),
         quota=SqlQuota(db),
         nonces=SqlNonces(db),
@@ -128,6 +158,7 @@ def build_runtime(
             settings.resolved_public_url(), key, timedelta(seconds=settings.package_link_seconds)
         ),
         collection_links=SignedLinks(key, "collection"),
+        webhooks=webhook_ports(settings, db, key),
     )
     return Runtime(settings, db, ports, SecretBox(key), key, credentials)
 
@@ -135,7 +166,7 @@ def build_runtime(
 def conversion_context(runtime: Runtime) -> ConversionContext:
     settings = runtime.settings
     return ConversionContext(
-        conversions=SqlConversions(runtime.db),
+        conversions=SqlConversions(runtime.db, outbox(settings)),
         files=runtime.ports.files,
         clock=runtime.ports.clock,
         options=conversion_options(settings),
@@ -148,7 +179,7 @@ def conversion_context(runtime: Runtime) -> ConversionContext:
 def package_context(runtime: Runtime) -> PackageContext:
     settings = runtime.settings
     return PackageContext(
-        packages=SqlPackages(runtime.db, settings.job_attempts),
+        packages=SqlPackages(runtime.db, settings.job_attempts, outbox(settings)),
         collections=runtime.ports.collections,
         files=runtime.ports.files,
         clock=runtime.ports.clock,
@@ -187,6 +218,14 @@ def dashboard(runtime: Runtime) -> Dashboard:
         max_upload_bytes=settings.max_upload_bytes,
         staging_dir=settings.data_dir / "staging",
         secure_cookies=public_url.startswith("https://"),
+    )
+
+
+def delivery_context(runtime: Runtime) -> DeliveryContext:
+    return DeliveryContext(
+        webhooks=runtime.ports.webhooks,
+        clock=runtime.ports.clock,
+        lease=timedelta(seconds=runtime.settings.lease_seconds),
     )
 
 

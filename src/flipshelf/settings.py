@@ -193,6 +193,43 @@ class Settings(BaseSettings):
         gt=0,
         description="Total deadline for fetching one fileUrl, redirects included.",
     )
+    webhook_allow: str = Field(
+        default="",
+        description=(
+            "Comma-separated hosts or networks (e.g. `hooks.internal,10.1.0.0/16`) a webhook "
+            "endpoint may reach even though they are not public addresses; the same rules as "
+            "`fetch_allow`, kept apart so allowing one never allows the other."
+        ),
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "How long a webhook delivery waits for the endpoint to connect and answer before "
+            "the try counts as failed."
+        ),
+    )
+    webhook_first_retry_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description=(
+            "The wait after a delivery's first failed try; each later wait doubles (the time "
+            "since the first try), up to an hour."
+        ),
+    )
+    webhook_retry_seconds: int = Field(
+        default=86_400,
+        ge=1,
+        description="How long a delivery is tried again before it is given up (a day).",
+    )
+    webhook_disable_after_seconds: int = Field(
+        default=259_200,
+        ge=1,
+        description=(
+            "An endpoint that has not taken one delivery for this long since its first failure "
+            "(three days) is disabled at its next failure, with the reason shown to its owner."
+        ),
+    )
     strict_signature_window_seconds: int = Field(
         default=300,
         ge=1,

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import structlog
 
-from flipshelf.app import build_runtime, conversion_context, package_context
+from flipshelf.app import build_runtime, conversion_context, delivery_context, package_context
 from flipshelf.jobs.queue import HueyQueue, make_huey
 from flipshelf.jobs.supervisor import lease_owner
 from flipshelf.jobs.worker import JobHandlers, Sweeper
@@ -37,14 +37,17 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     """Blocks, running jobs. Each thread converts one document at a time; a conversion itself
     renders in its own processes, so one thread already keeps the cores busy."""
     handlers = JobHandlers()
-    queue = HueyQueue(make_huey(settings), handlers.convert, handlers.zoom, handlers.package)
+    queue = HueyQueue(
+        make_huey(settings), handlers.convert, handlers.zoom, handlers.package, handlers.deliver
+    )
     queue.check_task_names()  # before taking any job: a mismatch would drop every one
     runtime = build_runtime(settings, queue=queue)
     owner = lease_owner(os.getpid())
     context = replace(conversion_context(runtime), owner=owner)
     packages = replace(package_context(runtime), owner=owner)
-    handlers.bind(context, queue, packages)
-    sweeper = Sweeper(context, queue, settings.sweep_interval_seconds, packages)
+    webhooks = replace(delivery_context(runtime), owner=owner)
+    handlers.bind(context, queue, packages, webhooks)
+    sweeper = Sweeper(context, queue, settings.sweep_interval_seconds, packages, webhooks)
     sweeper.sweep_once()  # work left by a worker that died while nobody was running
     sweeper.start()
     log.info("worker started", threads=threads)

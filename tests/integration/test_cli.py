@@ -51,9 +51,11 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
-def runner(data_dir: Path, database_url: str) -> Cli:
-    """Runs `flipshelf ARGS...`; SQLite uses the default file in the data directory."""
+def runner(data_dir: Path, database_url: str, **settings: str) -> Cli:
+    """Runs `flipshelf ARGS...`; SQLite uses the default file in the data directory. `settings`
+    are FLIPSHELF_* names without the prefix, lower case."""
     env = clean_environment(data_dir, database_url)
+    env.update({f"FLIPSHELF_{name.upper()}": value for name, value in settings.items()})
 
     def run(
         *args: str, ok: bool = True, given: str | None = None

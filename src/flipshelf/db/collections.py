@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, or_, select, update
 
@@ -26,6 +26,10 @@ from flipshelf.domain.collections import (
 from flipshelf.domain.errors import BadRequest, CollectionProcessing, LastFlipbook
 from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.listing import ListQuery, OrderBy, OrderMode
+from flipshelf.domain.webhooks import EventKind
+
+if TYPE_CHECKING:
+    from flipshelf.db.outbox import Outbox
 
 
 def _flipbook(row: Any) -> Flipbook:
@@ -92,9 +96,13 @@ def _items_of(conn: Connection, collection_ids: list[int]) -> dict[int, list[Fli
     return found
 
 
-def _load(conn: Connection, collection_id: int) -> Collection:
+def load_collection(conn: Connection, collection_id: int) -> Collection:
+    """The collection with its items, read in the caller's transaction."""
     row = conn.execute(select(collections).where(collections.c.id == collection_id)).one()
     return _collection(row, _items_of(conn, [collection_id])[collection_id])
+
+
+_load = load_collection
 
 
 def _bump(collection_id: int, now: datetime, **values: Any) -> Any:
@@ -206,8 +214,9 @@ _IMAGE_COLUMNS = {ImageRole.LOGO: "logo_key", ImageRole.BACKGROUND: "background_
 
 
 class SqlCollections:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self._db = db
+        self._outbox = outbox
 
     def get(self, collection_hash: str) -> Collection | None:
         """The collection with its items, deleted or not."""
@@ -251,6 +260,8 @@ class SqlCollections:
     def mark_deleted(self, collection_id: int, now: datetime) -> None:
         with self._db.write() as conn:
             conn.execute(_bump(collection_id, now, deleted_at=now))
+            if self._outbox is not None:
+                self._outbox.record(conn, collection_id, EventKind.COLLECTION_DELETED, now)
 
     def replace_image(
         self, collection_id: int, role: ImageRole, key: str | None, now: datetime

@@ -9,7 +9,7 @@ pattern, shared with package builds, is in db/leases.py).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Update, select, update
 
@@ -17,6 +17,10 @@ from flipshelf.db.database import Database
 from flipshelf.db.leases import Leased
 from flipshelf.db.schema import collections, flipbooks
 from flipshelf.domain.collections import ClaimedConversion, ConvertStatus
+from flipshelf.domain.webhooks import EventKind
+
+if TYPE_CHECKING:
+    from flipshelf.db.outbox import Outbox
 
 JOBS = Leased(
     flipbooks, flipbooks.c.hash, flipbooks.c.convert_status, ConvertStatus.PROCESSING.value
@@ -35,9 +39,17 @@ def _held(job: ClaimedConversion) -> tuple[ColumnElement[bool], ...]:
     return JOBS.held(job.flipbook_hash, job.attempts)
 
 
+# The webhook event a conversion's end announces.
+_ENDED = {
+    ConvertStatus.COMPLETE: EventKind.FLIPBOOK_CONVERTED,
+    ConvertStatus.FAILED: EventKind.FLIPBOOK_FAILED,
+}
+
+
 class SqlConversions:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self._db = db
+        self._outbox = outbox
 
     def claim(
         self, flipbook_hash: str, now: datetime, lease: timedelta, owner: str = ""
@@ -90,6 +102,9 @@ class SqlConversions:
             if not conn.execute(update(flipbooks).where(*_held(job)).values(**values)).rowcount:
                 return False
             conn.execute(_bump_collection(job.collection_id, now))
+            if self._outbox is not None and status in _ENDED:
+                about = {"flipbookHash": job.flipbook_hash}
+                self._outbox.record(conn, job.collection_id, _ENDED[status], now, about)
         return True
 
     def release(self, job: ClaimedConversion, retry_at: datetime) -> None:

@@ -11,7 +11,7 @@ queue lost.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +26,10 @@ from flipshelf.domain.packages import (
     PackageVariant,
     next_round,
 )
+from flipshelf.domain.webhooks import EventKind
+
+if TYPE_CHECKING:
+    from flipshelf.db.outbox import Outbox
 
 _PROCESSING = PackageStatus.PROCESSING.value
 BUILDS = Leased(packages, packages.c.id, packages.c.status, _PROCESSING)
@@ -52,9 +56,10 @@ def _held(build: ClaimedBuild) -> tuple[ColumnElement[bool], ...]:
 
 
 class SqlPackages:
-    def __init__(self, db: Database, attempts_per_round: int) -> None:
+    def __init__(self, db: Database, attempts_per_round: int, outbox: Outbox | None = None) -> None:
         self._db = db
         self._per_round = attempts_per_round
+        self._outbox = outbox
 
     def _find(
         self, conn: Connection, collection_id: int, version: int, variant: PackageVariant
@@ -162,21 +167,41 @@ class SqlPackages:
     def complete(self, build: ClaimedBuild, now: datetime, key: str, size: int) -> bool:
         """Marks the package COMPLETE with its stored file, unless another claim took over."""
         values = {"status": PackageStatus.COMPLETE.value, "key": key, "size": size}
-        return self._finish(build, now, values)
+        return self._finish(build, now, values, EventKind.PACKAGE_READY)
 
     def fail(self, build: ClaimedBuild, now: datetime, error: str) -> bool:
-        return self._finish(
-            build, now, {"status": PackageStatus.FAILED.value, "error": error[:255]}
-        )
+        values: dict[str, object] = {"status": PackageStatus.FAILED.value, "error": error[:255]}
+        return self._finish(build, now, values, EventKind.PACKAGE_FAILED)
 
-    def _finish(self, build: ClaimedBuild, now: datetime, values: dict[str, object]) -> bool:
+    def _finish(
+        self, build: ClaimedBuild, now: datetime, values: dict[str, object], event: EventKind
+    ) -> bool:
         with self._db.write() as conn:
             done = conn.execute(
                 update(packages)
                 .where(*_held(build))
                 .values(lease_until=None, completed_at=now, **values)
             ).rowcount
+            if done and self._outbox is not None:
+                self._announce(conn, build, event, now)
         return bool(done)
+
+    def _announce(
+        self, conn: Connection, build: ClaimedBuild, event: EventKind, now: datetime
+    ) -> None:
+        """The package's webhook event. A build the collection moved past (an edit, or the
+        zoom pass a few seconds after each conversion) is announced failed too, with its
+        reason: downloadHTML must be called again for the current version. A deleted
+        collection's build is not: collection.deleted said it all."""
+        assert self._outbox is not None
+        row = conn.execute(
+            select(packages.c.collection_id, packages.c.error)
+            .join(collections, packages.c.collection_id == collections.c.id)
+            .where(packages.c.id == build.package_id, collections.c.deleted_at.is_(None))
+        ).first()
+        if row is not None:
+            about = {"packageError": row.error} if row.error else {}
+            self._outbox.record(conn, row.collection_id, event, now, about)
 
     def release(self, build: ClaimedBuild, retry_at: datetime) -> None:
         """Gives the build back after a transient failure (see `Leased.release`)."""

@@ -221,3 +221,66 @@ sign_in_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("last_at", UTCDateTime, nullable=False),
 )
+
+# Webhooks (docs/webhooks.md). An endpoint's signing secret is sealed like an API secret (the
+# server key opens it: deliveries must sign with the plaintext). `failing_since` is its first
+# failure after its last success; an endpoint failing for days gets `disabled_at` and a reason.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("url", String(2048), nullable=False),
+    # Comma-separated event names; empty: every event.
+    Column("events", String(255), nullable=False, default=""),
+    Column("secret_enc", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("failing_since", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("disabled_at", UTCDateTime, nullable=True),
+    Column("disabled_reason", String(255), nullable=True),
+    sqlite_autoincrement=True,
+)
+
+# The outbox: an event is written in the transaction that made it happen (a conversion's end, a
+# package's end, a deletion), with its body (the JSON every try sends) and one delivery per
+# subscribed endpoint. Only accounts with endpoints get rows.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("body", Text, nullable=False),
+    # Indexed for the sweep, which prunes old events no delivery needs any more.
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    sqlite_autoincrement=True,
+)
+
+# One row per event and endpoint: a job row with the lease pattern of db/leases.py (`attempts`
+# is the lease's token). `retry_from` starts the retry window (the first try, or a redelivery);
+# `queued_at` is when it was last handed to the queue, or when it is due again after a failure.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", Integer, ForeignKey("webhook_events.id"), nullable=False),
+    Column("endpoint_id", Integer, ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("lease_owner", String(100), nullable=True),
+    Column("queued_at", UTCDateTime, nullable=True),
+    Column("retry_from", UTCDateTime, nullable=False),
+    Column("last_attempt_at", UTCDateTime, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", String(255), nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("event_id", "endpoint_id"),
+    Index("ix_webhook_deliveries_endpoint_id", "endpoint_id", "id"),
+    Index("ix_webhook_deliveries_status", "status", "created_at"),
+    sqlite_autoincrement=True,
+)

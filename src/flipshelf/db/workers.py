@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flipshelf.db.conversions import JOBS
 from flipshelf.db.database import Database
+from flipshelf.db.deliveries import DELIVERIES
 from flipshelf.db.packages import BUILDS
 
 
@@ -14,9 +15,11 @@ class SqlWorkers:
         self._db = db
 
     def expire_leases(self, owner: str, now: datetime) -> int:
-        """Ends the live leases of a worker known to be dead (see `Leased.expire_owner`), so
-        its conversions and builds are re-queued by the next sweep; answers how many it held."""
+        """Ends the live leases of a worker known to be dead (see `Leased.expire_owner`), so its
+        conversions, builds and deliveries are re-queued by the next sweep; answers how many it
+        held."""
         with self._db.write() as conn:
             return sum(
-                conn.execute(job.expire_owner(owner, now)).rowcount for job in (JOBS, BUILDS)
+                conn.execute(job.expire_owner(owner, now)).rowcount
+                for job in (JOBS, BUILDS, DELIVERIES)
             )

@@ -43,8 +43,25 @@ class Exchange:
         self._conn = h11.Connection(our_role=h11.CLIENT)
 
     async def send_get(self, target: Target, user_agent: str) -> None:
+        await self._send("GET", target, user_agent, [])
+
+    async def send_post(
+        self, target: Target, user_agent: str, headers: list[tuple[str, str]], body: bytes
+    ) -> None:
+        """A POST of `body` (a webhook delivery), with `headers` beside the fixed ones."""
+        length = [("Content-Length", str(len(body)))]
+        await self._send("POST", target, user_agent, headers + length, body)
+
+    async def _send(
+        self,
+        method: str,
+        target: Target,
+        user_agent: str,
+        extra: list[tuple[str, str]],
+        body: bytes = b"",
+    ) -> None:
         request = h11.Request(
-            method="GET",
+            method=method,
             target=target.request_target,
             headers=[
                 ("Host", target.authority),
@@ -53,10 +70,13 @@ class Exchange:
                 # Decompressing is not needed, and a compressed body would dodge the byte cap.
                 ("Accept-Encoding", "identity"),
                 ("Connection", "close"),
+                *extra,
             ],
         )
         try:
             data = self._conn.send(request) or b""
+            if body:
+                data += self._conn.send(h11.Data(data=body)) or b""
             data += self._conn.send(h11.EndOfMessage()) or b""
         except h11.LocalProtocolError as exc:
             raise FetchRefused(Refusal.URL, f"cannot send request: {exc}") from None

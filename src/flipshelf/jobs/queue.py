@@ -18,11 +18,13 @@ from flipshelf.settings import Settings
 CONVERT = "flipshelf.convert"
 ZOOM = "flipshelf.zoom"
 PACKAGE = "flipshelf.package"
+DELIVER = "flipshelf.webhook"
 # Key, in the queue's own store, of the task identifiers the API processes send.
 ANNOUNCED = "flipshelf.tasks-sent"
 
 Handler = Callable[[str], None]
 PackageHandler = Callable[[int], None]
+DeliveryHandler = Callable[[int], None]
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -59,17 +61,23 @@ class HueyQueue:
     workers (to run), with the handlers each side has."""
 
     def __init__(
-        self, huey: Huey, convert: Handler, zoom: Handler, package: PackageHandler | None = None
+        self,
+        huey: Huey,
+        convert: Handler,
+        zoom: Handler,
+        package: PackageHandler | None = None,
+        deliver: DeliveryHandler | None = None,
     ) -> None:
         self.huey = huey
         self._convert: Any = _task(huey, CONVERT, convert)
         self._zoom: Any = _task(huey, ZOOM, zoom)
         self._package: Any = _task(huey, PACKAGE, package or only_in_workers)
+        self._deliver: Any = _task(huey, DELIVER, deliver or only_in_workers)
 
     def registered(self) -> frozenset[str]:
         """The identifiers Huey puts in this queue's messages and looks up when it runs one."""
         registry = self.huey._registry
-        tasks = (self._convert, self._zoom, self._package)
+        tasks = (self._convert, self._zoom, self._package, self._deliver)
         return frozenset(registry.task_to_string(task.task_class) for task in tasks)
 
     def announce(self) -> None:
@@ -107,6 +115,12 @@ class HueyQueue:
 
     def package_later(self, package_id: int, delay_seconds: float) -> None:
         self._package.schedule(args=(package_id,), delay=delay_seconds)
+
+    def deliver(self, delivery_id: int) -> None:
+        self._deliver(delivery_id)
+
+    def deliver_later(self, delivery_id: int, delay_seconds: float) -> None:
+        self._deliver.schedule(args=(delivery_id,), delay=delay_seconds)
 
 
 def only_in_workers(job: object) -> None:

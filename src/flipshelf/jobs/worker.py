@@ -9,10 +9,13 @@ import structlog
 
 from flipshelf.domain.layout import package_attempt_prefix
 from flipshelf.domain.packages import KEEP_SUPERSEDED
+from flipshelf.domain.webhooks import KEEP_DELIVERIES
 from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
 from flipshelf.jobs.outcomes import RetryLater
 from flipshelf.jobs.package_job import PackageContext, run_package_build
 from flipshelf.jobs.queue import HueyQueue
+from flipshelf.jobs.webhook_job import DeliveryContext, run_delivery
+from flipshelf.services.webhooks import queue_waiting
 
 log = structlog.get_logger("flipshelf.worker")
 
@@ -24,12 +27,18 @@ class JobHandlers:
     def __init__(self) -> None:
         self._bound: tuple[ConversionContext, HueyQueue] | None = None
         self._packages: PackageContext | None = None
+        self._webhooks: DeliveryContext | None = None
 
     def bind(
-        self, context: ConversionContext, queue: HueyQueue, packages: PackageContext | None = None
+        self,
+        context: ConversionContext,
+        queue: HueyQueue,
+        packages: PackageContext | None = None,
+        webhooks: DeliveryContext | None = None,
     ) -> None:
         self._bound = (context, queue)
         self._packages = packages
+        self._webhooks = webhooks
 
     @property
     def context(self) -> ConversionContext:
@@ -47,6 +56,8 @@ class JobHandlers:
         except RetryLater as retry:
             self.queue.convert_later(flipbook_hash, retry.delay)
             return
+        finally:
+            self._send_events()
         if finished:
             self.queue.zoom(flipbook_hash)
 
@@ -66,11 +77,26 @@ class JobHandlers:
             run_package_build(self._packages, package_id)
         except RetryLater as retry:
             self.queue.package_later(package_id, retry.delay)
+        finally:
+            self._send_events()
+
+    def deliver(self, delivery_id: int) -> None:
+        assert self._webhooks is not None, "delivery handler used before bind()"
+        try:
+            run_delivery(self._webhooks, delivery_id)
+        except RetryLater as retry:
+            self.queue.deliver_later(delivery_id, retry.delay)
+
+    def _send_events(self) -> None:
+        """Queues the webhook deliveries the job's outcome recorded (db/outbox.py)."""
+        if self._webhooks is not None:
+            queue_waiting(self._webhooks.webhooks.deliveries, self.queue, self._webhooks.clock)
 
 
 class Sweeper:
-    """Re-queues conversions and package builds whose lease expired (worker killed) or whose
-    message was lost, and deletes packages of versions their collection has moved past."""
+    """Re-queues conversions, package builds and webhook deliveries whose lease expired (worker
+    killed) or whose message was lost, deletes packages of versions their collection has moved
+    past, and prunes old delivery logs."""
 
     def __init__(
         self,
@@ -78,9 +104,10 @@ class Sweeper:
         queue: HueyQueue,
         interval: float,
         packages: PackageContext | None = None,
+        webhooks: DeliveryContext | None = None,
     ) -> None:
         self._context, self._queue, self._interval = context, queue, interval
-        self._packages = packages
+        self._packages, self._webhooks = packages, webhooks
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="flipshelf-sweep", daemon=True)
 
@@ -93,6 +120,8 @@ class Sweeper:
             self._queue.convert(flipbook_hash)
         if self._packages is not None:
             self.sweep_packages(self._packages)
+        if self._webhooks is not None:
+            self.sweep_deliveries(self._webhooks)
         return lost
 
     def sweep_packages(self, packages: PackageContext) -> list[int]:
@@ -104,6 +133,17 @@ class Sweeper:
             self._queue.package(package_id)
         for key in packages.packages.remove_superseded(now - KEEP_SUPERSEDED):
             packages.files.delete_prefix(package_attempt_prefix(key))
+        return lost
+
+    def sweep_deliveries(self, webhooks: DeliveryContext) -> list[int]:
+        now = webhooks.clock.now()
+        grace = timedelta(seconds=2 * webhooks.lease.total_seconds())
+        deliveries = webhooks.webhooks.deliveries
+        lost = deliveries.lost(now, grace)
+        for delivery_id in lost:
+            log.info("re-queueing a webhook delivery", delivery=delivery_id)
+            self._queue.deliver(delivery_id)
+        deliveries.prune(now - KEEP_DELIVERIES)
         return lost
 
     def _loop(self) -> None:

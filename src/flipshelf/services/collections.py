@@ -11,6 +11,7 @@ from flipshelf.domain.errors import Forbidden, InvalidCollectionHash
 from flipshelf.domain.hashes import is_collection_hash
 from flipshelf.domain.layout import ImageRole
 from flipshelf.domain.listing import ListQuery
+from flipshelf.services import webhooks
 from flipshelf.services.ports import Ports
 
 
@@ -38,6 +39,7 @@ def update(
 def delete(ports: Ports, account: Account, collection_hash: str) -> None:
     collection = find_owned(ports, account, collection_hash)
     ports.collections.mark_deleted(collection.id, ports.clock.now())
+    webhooks.send_pending(ports)  # its collection.deleted event, if any endpoint wants it
 
 
 def search(ports: Ports, account: Account, query: ListQuery) -> tuple[int, list[Collection]]:

@@ -30,6 +30,7 @@ from flipshelf.domain.signin import Failures, SessionPolicy, StoredSession
 from flipshelf.domain.stats import DateRange, Totals
 from flipshelf.security.links import SignedLinks
 from flipshelf.security.package_links import PackageLinks
+from flipshelf.services.webhook_ports import WebhookPorts
 
 
 class Clock(Protocol):
@@ -235,6 +236,7 @@ class JobQueue(Protocol):
 
     def convert(self, flipbook_hash: str) -> None: ...
     def package(self, package_id: int) -> None: ...
+    def deliver(self, delivery_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,8 @@ class Ports:
     package_links: PackageLinks
     # Signs and checks the expiring player links of private collections (`exp`, `sig`).
     collection_links: SignedLinks
+    # Endpoints, deliveries, the guarded sender (docs/webhooks.md).
+    webhooks: WebhookPorts
 
 
 class Passwords(Protocol):

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flipshelf.api.v1.actions import collection, flipbook, links, packages, stats, uploads
+from flipshelf.api.v1.actions import (
+    collection,
+    flipbook,
+    links,
+    packages,
+    stats,
+    uploads,
+    webhooks,
+)
 from flipshelf.api.v1.call import Action
 
 ACTIONS: dict[str, Action] = {
@@ -24,5 +32,11 @@ ACTIONS: dict[str, Action] = {
         Action("collection.setLogo", uploads.set_logo, upload=True),
         Action("collection.setBackgroundImage", uploads.set_background, upload=True),
         Action("collection.downloadHTML", packages.download_html),
+        # Extensions: webhooks (docs/webhooks.md).
+        Action("user.setWebhook", webhooks.set_webhook),
+        Action("user.getWebhooks", webhooks.get_webhooks),
+        Action("user.deleteWebhook", webhooks.delete_webhook),
+        Action("user.getWebhookDeliveries", webhooks.get_webhook_deliveries),
+        Action("user.redeliverWebhook", webhooks.redeliver_webhook),
     )
 }
