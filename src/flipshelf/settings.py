@@ -51,10 +51,11 @@ class Settings(BaseSettings):
         default=False, description="Answer every API call with code 22 (maintenance mode)."
     )
     lenient_verbs: bool = Field(
-        default=False,
+        default=True,
         description=(
-            "Accept POST (urlencoded or multipart) for non-upload actions, for clients that send "
-            "every call as POST."
+            "Accept POST with a urlencoded or multipart body (and no file part) for every "
+            "action, as clients written against the live service send them. `false`: the "
+            "reference's letter (GET for actions without a file, multipart POST for uploads)."
         ),
     )
     rate_per_second: int = Field(

@@ -15,7 +15,10 @@ from typing import Any
 
 from flipshelf.conversion.geometry import Rect
 
-MANIFEST_VERSION = 1
+# 2: a page may be `failed` (it could not be drawn; the rest of the book was). Readers of this
+# code read version 1 manifests (books converted before) as well.
+MANIFEST_VERSION = 2
+READABLE_VERSIONS = frozenset({1, 2})
 MANIFEST_NAME = "manifest.json"
 TEXT_INDEX_NAME = "text/all.json"
 
@@ -89,6 +92,8 @@ class PageImage:
 class Page:
     """One page. `width`/`height` are the page's size (points for PDFs, pixels for images); only
     their ratio matters to the player. `images`, `text` and `links` are filled once it is rendered.
+    `failed` holds the reason a page could not be drawn: it then has no files, and the player
+    shows a placeholder in its place.
     """
 
     number: int
@@ -97,6 +102,7 @@ class Page:
     images: dict[str, PageImage] = field(default_factory=dict)
     text: str | None = None
     links: tuple[Link, ...] = ()
+    failed: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -112,11 +118,14 @@ class Page:
             data["images"] = {name: image.to_json() for name, image in self.images.items()}
             data["text"] = self.text
             data["links"] = [link.to_json() for link in self.links]
+        if self.failed is not None:
+            data["failed"] = self.failed
         return data
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Page:
         images = data.get("images", {})
+        failed = data.get("failed")
         return Page(
             number=int(data["number"]),
             width=float(data["width"]),
@@ -124,6 +133,7 @@ class Page:
             images={str(name): PageImage.from_json(image) for name, image in images.items()},
             text=str(data["text"]) if data.get("text") is not None else None,
             links=tuple(Link.from_json(link) for link in data.get("links", [])),
+            failed=str(failed) if failed is not None else None,
         )
 
 
@@ -152,6 +162,11 @@ class Manifest:
     def complete(self) -> bool:
         return self.pages_ready == self.page_count
 
+    @property
+    def failed_pages(self) -> tuple[int, ...]:
+        """Numbers of the pages that could not be drawn (within the ready prefix)."""
+        return tuple(page.number for page in self.pages if page.failed is not None)
+
     def with_pages(self, pages: dict[int, Page], pages_ready: int) -> Manifest:
         """A copy with the pages in `pages` (by number) replaced."""
         merged = tuple(pages.get(page.number, page) for page in self.pages)
@@ -172,7 +187,7 @@ class Manifest:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Manifest:
-        if data.get("version") != MANIFEST_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"unknown manifest version {data.get('version')!r}")
         return Manifest(
             kind=str(data["kind"]),

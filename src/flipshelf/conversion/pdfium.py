@@ -19,6 +19,8 @@ from PIL import Image
 from flipshelf.conversion import errors
 from flipshelf.conversion.geometry import PixelSize, relative_rect
 from flipshelf.conversion.manifest import Link, OutlineEntry
+from flipshelf.conversion.pagetext import clean_page_text
+from flipshelf.conversion.repair import open_repaired
 from flipshelf.conversion.sniff import pdf_tail_is_complete, read_tail
 
 # Only these schemes become clickable in the player: a `javascript:` or `file:` link from an
@@ -138,7 +140,7 @@ class PdfPage:
             pdfium_c.FPDF_FFLDraw(self._formenv, bitmap, self._page, *position)
 
     def text(self) -> str:
-        """The page's text in reading order as PDFium extracts it, with `\\n` line ends."""
+        """The page's text in reading order as PDFium extracts it, cleaned (`pagetext`)."""
         textpage = self._text_page()
         box = pdfium_c.FS_RECTF()
         if not pdfium_c.FPDF_GetPageBoundingBox(self._page, ctypes.byref(box)):
@@ -151,8 +153,7 @@ class PdfPage:
         buffer = (ctypes.c_ushort * count)()
         written = int(pdfium_c.FPDFText_GetBoundedText(textpage, *bounds, buffer, count))
         raw = bytes(memoryview(buffer).cast("B")[: max(0, written) * 2])
-        text = raw.decode("utf-16-le", errors="replace")
-        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+        return clean_page_text(raw.decode("utf-16-le", errors="replace"))
 
     def links(self) -> list[Link]:
         """Link annotations that go to a safe URI or to a page of this document."""
@@ -223,14 +224,25 @@ class PdfPage:
 
 
 def _open(path: Path) -> Any:
+    """The document, repaired by qpdf first when PDFium cannot open it as it is."""
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as error:
-        reason = errors.PASSWORD_PROTECTED if error.err_code in _PASSWORD_ERRORS else None
-        raise errors.UnsupportedDocument(reason or errors.CORRUPT_PDF) from None
+        if error.err_code in _PASSWORD_ERRORS:
+            raise errors.UnsupportedDocument(errors.PASSWORD_PROTECTED) from None
+        pdf = open_repaired(path, _open_or_none)
+        if pdf is None:
+            raise errors.UnsupportedDocument(errors.CORRUPT_PDF) from None
     # Must precede any page load, so pages are loaded with their form fields.
     pdf.init_forms()
     return pdf
+
+
+def _open_or_none(path: Path) -> Any:
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError:
+        return None
 
 
 def _has_form_fields(page: Any) -> bool:

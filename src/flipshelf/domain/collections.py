@@ -41,6 +41,8 @@ class Flipbook:
     page_count: int | None
     pages_ready: int
     created_at: datetime
+    # Pages that could not be drawn (the rest of the book was): shown as placeholders.
+    failed_pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,15 @@ def parse_title(value: str) -> str:
     if len(title) > MAX_TITLE_LENGTH:
         raise BadRequest(f"title longer than {MAX_TITLE_LENGTH} characters")
     return title
+
+
+def title_from_name(name: str) -> str:
+    """A default title made from a file name: never refused for its length (a client cannot
+    choose it the way it chooses `title`), so a long name is cut, marked with an ellipsis."""
+    title = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(title) <= MAX_TITLE_LENGTH:
+        return title
+    return title[: MAX_TITLE_LENGTH - 1].rstrip() + "\u2026"
 
 
 def parse_description(value: str) -> str:

@@ -80,10 +80,11 @@ class V1Endpoint:
     async def handle(self, request: Request) -> Response:
         request_id = secrets.token_hex(8)
         state = _RequestState()
+        reason: str | None = None
         try:
             code, data = await self._handle(request, state)
         except FlipshelfError as refusal:
-            code, data = refusal.code, None
+            code, data, reason = refusal.code, None, refusal.reason
             log.info("refused", request_id=request_id, code=int(code), reason=refusal.detail)
         except Exception:
             code, data = Code.INTERNAL_ERROR, None
@@ -94,7 +95,8 @@ class V1Endpoint:
             if state.body.staged is not None:
                 # Whatever the action did not move into the store is not kept.
                 state.body.staged.discard()
-        return render(envelope(code, data), protocol.encoding_of(state.params), request_id)
+        body = envelope(code, data, reason)
+        return render(body, protocol.encoding_of(state.params), request_id)
 
     async def _handle(self, request: Request, state: _RequestState) -> tuple[Code, object]:
         if self.config.maintenance:

@@ -31,8 +31,12 @@ class Encoding:
     callback: str = ""
 
 
-def envelope(code: Code, data: Any = None) -> dict[str, Any]:
+def envelope(code: Code, data: Any = None, reason: str | None = None) -> dict[str, Any]:
+    """`reason` (a flipshelf extension) says why a call was refused, when the refusal has a
+    reason meant for the client (an unreadable file: "password-protected PDF")."""
     body: dict[str, Any] = {"code": int(code), "status": code.status_text}
+    if reason:
+        body["reason"] = reason
     if data is not None:
         body["data"] = data
     return body

@@ -53,13 +53,17 @@ def find_action(actions: dict[str, Action], name: str) -> Action:
 
 
 def check_verb(action: Action, transport: Transport, lenient: bool) -> None:
+    """The reference's letter: GET without a file, multipart POST for uploads. Lenient (the
+    default): a urlencoded or multipart POST body is accepted for every action too, since
+    clients of the live service send them; a file part still reaches upload actions only."""
+    form_post = transport.method == "POST" and (transport.multipart or transport.urlencoded)
     if action.upload:
-        if transport.method != "POST" or not transport.multipart:
-            raise BadRequest(f"{action.name} needs POST multipart/form-data")
-        return
-    if transport.method == "GET":
-        return
-    if transport.method == "POST" and lenient and (transport.multipart or transport.urlencoded):
+        if transport.method == "POST" and (transport.multipart or (lenient and form_post)):
+            return
+        raise BadRequest(f"{action.name} needs POST multipart/form-data")
+    if transport.file_parts:
+        raise BadRequest(f"{action.name} takes no file")
+    if transport.method == "GET" or (lenient and form_post):
         return
     raise BadRequest(f"{action.name} needs GET")
 

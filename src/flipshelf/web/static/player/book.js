@@ -26,6 +26,16 @@
     return node;
   }
 
+  /* Manifest versions this player reads: 2 adds pages that could not be drawn (`failed`). */
+  function readsManifest(manifest) {
+    return manifest.version === 1 || manifest.version === 2;
+  }
+
+  /* What stands in for a page the converter could not draw: the rest of the book reads on. */
+  function failedPage(number) {
+    return el("p", "fs-page-failed", "Page " + number + " could not be shown: the document is damaged here.");
+  }
+
   /* Two pages side by side only if each would be about as large as one page alone. */
   function wantsSpread(width, height, ratio) {
     if (width < 480) return false;
@@ -174,7 +184,7 @@
         this.schedulePoll();
         return;
       }
-      if (manifest.version !== 1) {
+      if (!readsManifest(manifest)) {
         this.hooks.onNotice("This flipbook needs a newer player. Reload the page.");
         return;
       }
@@ -253,6 +263,10 @@
       if (!node) return;
       node.textContent = "";
       const page = this.manifest.pages[number - 1];
+      if (this.isReady(number) && page.failed) {
+        node.appendChild(failedPage(number));
+        return;
+      }
       if (!this.isReady(number) || !page.images) {
         node.appendChild(el("p", "fs-page-wait", "Page " + number + " is being prepared…"));
         return;
