@@ -14,13 +14,17 @@ from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.ports import Ports
 
 
-def create(ports: Ports, box: SecretBox, name: str) -> tuple[Account, KeyPair]:
+def create(
+    ports: Ports, box: SecretBox, name: str, *, hmac_only: bool = False
+) -> tuple[Account, KeyPair]:
+    """A new account and its key pair; `hmac_only`: its calls must be signed with HMAC-SHA256."""
     pair = KeyPair(new_api_key(), new_secret())
     account = ports.accounts.create(
         parse_account_name(name),
         pair.api_key,
         box.seal(pair.secret, pair.api_key),
         ports.clock.now(),
+        hmac_only,
     )
     return account, pair
 

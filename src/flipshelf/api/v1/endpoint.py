@@ -108,7 +108,7 @@ class V1Endpoint:
         action = protocol.find_action(self.actions, name)
         protocol.check_verb(action, transport, self.config.lenient_verbs)
         protocol.check_well_formed(params)
-        protocol.check_signature(secret, params, given)
+        protocol.check_signature(account, secret, params, given)
         await self._check_replay(account, params)
         await self.limiter.admit(api_key)
         call = Call(
