@@ -9,12 +9,14 @@ from datetime import timedelta
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from flipshelf.api.v1.actions.registry import ACTIONS
 from flipshelf.api.v1.call import Limits
 from flipshelf.api.v1.endpoint import ApiConfig, V1Endpoint
 from flipshelf.api.v1.ratelimit import RateLimiter
+from flipshelf.api.v1.staging import sweeping
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits, default_workers
 from flipshelf.conversion.port import ConversionInspector
 from flipshelf.db.accounts import SqlAccounts
@@ -39,6 +41,7 @@ from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.settings import Settings
 from flipshelf.storage import S3Credentials, make_store
+from flipshelf.web.headers import SecurityHeaders
 from flipshelf.web.packages import package_routes
 from flipshelf.web.routes import web_routes
 from flipshelf.web.urls import PublicUrls
@@ -163,6 +166,7 @@ def api_config(settings: Settings) -> ApiConfig:
         ),
         urls=PublicUrls(settings.resolved_public_url()),
         staging_dir=settings.data_dir / "staging",
+        staging_bytes=settings.upload_staging_bytes,
         quick_reads_on_loop=settings.resolved_database_url().startswith("sqlite"),
     )
 
@@ -173,19 +177,20 @@ def create_app(runtime: Runtime) -> Starlette:
     limiter = RateLimiter(
         settings.rate_per_second, settings.rate_per_minute, settings.rate_limit_storage
     )
-    v1 = V1Endpoint(
-        runtime.ports, runtime.box, limiter, api_config(settings), ACTIONS, runtime.credentials
-    )
+    config = api_config(settings)
+    v1 = V1Endpoint(runtime.ports, runtime.box, limiter, config, ACTIONS, runtime.credentials)
     # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with sweeping(config.staging_dir):  # files a crashed upload left
+            yield
         runtime.ports.inspector.close()  # its checker processes
 
     return Starlette(
         lifespan=lifespan,
+        middleware=[Middleware(SecurityHeaders)],  # nosniff on every answer, every route
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),

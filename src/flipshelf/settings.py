@@ -101,6 +101,15 @@ class Settings(BaseSettings):
         description="Largest accepted upload or fetched fileUrl (code 34).",
     )
     max_pages: int = Field(default=1000, ge=1, description="Most pages per document (code 35).")
+    upload_staging_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Bytes of uploads one apiKey, and one client address, may have in flight at once in "
+            "an API process (received before their signature can be checked); beyond it an "
+            "upload answers 34 with a reason."
+        ),
+    )
     storage_url: str = Field(
         default="",
         description=(

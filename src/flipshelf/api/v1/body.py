@@ -1,25 +1,26 @@
 """Reading parameters (and at most one file) from the request body as it streams.
 
 Nothing is held in memory beyond one network chunk: text fields are small and capped, a file part
-goes straight to a staging file. Before the first byte of a file is read, `on_file` runs the
-checks the fields seen so far allow (credentials, action, verb), so a refused request stores
-nothing and costs no more than its headers.
+goes straight to a staging file (`staging.py`). Before the first byte of a file is read, `on_file`
+runs the checks the fields seen so far allow (credentials, action, verb), so a refused request
+stores nothing and costs no more than its headers. A body that ends before its closing boundary
+(cut short, or a client gone) is malformed: its partial file is removed.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import Request
 
 from flipshelf.api.v1.params import Params
-from flipshelf.domain.errors import BadRequest, FileTooLarge, MultipleFiles
+from flipshelf.api.v1.staging import Reservation, StagedFile, Stager, StagingBudget
+from flipshelf.domain.errors import BadRequest, MultipleFiles
 
 if TYPE_CHECKING:  # the TypedDict exists for type checkers only
     from python_multipart.multipart import MultipartCallbacks
@@ -32,19 +33,6 @@ FILE_FIELD = "file"
 
 class BodyTooLarge(Exception):
     """The text part of a body beyond MAX_FORM_BYTES or MAX_FIELDS: answered 40."""
-
-
-@dataclass
-class StagedFile:
-    """An uploaded file, complete and fsynced in the staging directory. The client's file name
-    is kept only as a default title: it never names anything stored."""
-
-    path: Path
-    size: int
-    client_name: str
-
-    def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
 
 
 FileGate = Callable[[Params], Awaitable[bool]]
@@ -137,82 +125,67 @@ class _Collector:
         return cast("MultipartCallbacks", {name: getattr(self, name) for name in names})
 
 
-class _Stager:
-    """Writes one file part to a staging file, enforcing the byte cap as it goes."""
-
-    def __init__(self, staging_dir: Path, max_bytes: int, client_name: str) -> None:
-        staging_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=staging_dir, prefix="upload-", suffix=".part")
-        self.handle = os.fdopen(fd, "wb")
-        self.path, self.size, self.max_bytes = Path(name), 0, max_bytes
-        self.client_name = client_name
-
-    def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.max_bytes:
-            raise FileTooLarge(f"upload over {self.max_bytes} bytes")
-        self.handle.write(data)
-
-    def finish(self) -> StagedFile:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        return StagedFile(self.path, self.size, self.client_name)
-
-    def abandon(self) -> None:
-        self.handle.close()
-        self.path.unlink(missing_ok=True)
-
-
 @dataclass
 class MultipartBody:
     file_parts: int = 0
     staged: StagedFile | None = None
+    # The staged bytes this request holds against its apiKey's and address's budget, until it
+    # ends (the endpoint releases it).
+    reservation: Reservation | None = None
+
+    def discard(self) -> None:
+        """Removes the staged file, if any, and gives its bytes back to the budget."""
+        if self.staged is not None:
+            self.staged.discard()
+            self.staged = None
+        if self.reservation is not None:
+            self.reservation.release()
+
+
+@dataclass(frozen=True)
+class Staging:
+    """Where and how much a request may stage: the directory, the per-file cap, the budget
+    shared by the requests of one apiKey and of one client address."""
+
+    directory: Path
+    max_file_bytes: int
+    budget: StagingBudget
+    address: str
 
 
 @dataclass
 class _State:
     body: MultipartBody
-    stager: _Stager | None = None
+    staging: Staging
+    stager: Stager | None = None
     skipping: bool = False
     fields: int = 0
 
 
 async def read_multipart(
-    request: Request,
-    params: Params,
-    boundary: bytes,
-    *,
-    gate: FileGate,
-    staging_dir: Path,
-    max_file_bytes: int,
+    request: Request, params: Params, boundary: bytes, *, gate: FileGate, staging: Staging
 ) -> MultipartBody:
     collector = _Collector()
     parser = MultipartParser(boundary, callbacks=collector.callbacks())
-    state = _State(MultipartBody())
+    state = _State(MultipartBody(), staging)
     try:
         async for chunk in request.stream():
             parser.write(chunk)
-            await _consume(collector, state, params, gate, staging_dir, max_file_bytes)
+            await _consume(collector, state, params, gate)
         parser.finalize()
-        await _consume(collector, state, params, gate, staging_dir, max_file_bytes)
+        await _consume(collector, state, params, gate)
+        if parser.state is not MultipartState.END or state.stager is not None:
+            # python-multipart's finalize() does not check this itself.
+            raise MultipartParseError("the body ends before its closing boundary")
     except BaseException:
         if state.stager is not None:
             state.stager.abandon()
-        if state.body.staged is not None:
-            state.body.staged.discard()
+        state.body.discard()
         raise
     return state.body
 
 
-async def _consume(
-    collector: _Collector,
-    state: _State,
-    params: Params,
-    gate: FileGate,
-    staging_dir: Path,
-    max_file_bytes: int,
-) -> None:
+async def _consume(collector: _Collector, state: _State, params: Params, gate: FileGate) -> None:
     events, collector.events = collector.events, []
     for event in events:
         if event[0] == "field":
@@ -228,7 +201,12 @@ async def _consume(
                 raise BadRequest(f"the file part must be named {FILE_FIELD!r}")
             state.skipping = not await gate(params)
             if not state.skipping:
-                state.stager = _Stager(staging_dir, max_file_bytes, event[2])
+                staging = state.staging
+                reservation = staging.budget.reservation(params.present("apiKey"), staging.address)
+                state.body.reservation = reservation
+                state.stager = Stager(
+                    staging.directory, staging.max_file_bytes, event[2], reservation
+                )
         elif event[0] == "data" and state.stager is not None:
             state.stager.write(event[1])
         elif event[0] == "end" and state.stager is not None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flipshelf.api.v1.body import StagedFile
 from flipshelf.api.v1.params import Params
+from flipshelf.api.v1.staging import StagedFile
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import MissingParameter
 from flipshelf.services.ports import Ports

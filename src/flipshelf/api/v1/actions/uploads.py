@@ -13,9 +13,9 @@ from urllib.parse import unquote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
-from flipshelf.api.v1.body import StagedFile
 from flipshelf.api.v1.call import Call, Data
 from flipshelf.api.v1.presenters import collection_view
+from flipshelf.api.v1.staging import StagedFile
 from flipshelf.domain.collections import (
     DEFAULT_HEIGHT,
     DEFAULT_WIDTH,
