@@ -317,6 +317,9 @@
           this.loaded.add(n);
         }
       }
+      // A page that could not be drawn has no image whose load marks the first paint: shown, its
+      // placeholder is the page.
+      for (const n of visible) if (this.isReady(n) && this.manifest.pages[n - 1].failed) this.firstPaint(n);
     }
 
     loadedAs(number) {
