@@ -45,6 +45,15 @@ def test_one_checker_process_serves_upload_after_upload(
     assert checker.idle_pids() == [pid]  # a refused file is an answer, not a broken checker
 
 
+def test_the_checker_counts_a_pdf_only_qpdf_can_repair_and_refuses_a_bad_one_with_its_reason(
+    checker: UploadChecker, documents: dict[str, Path]
+) -> None:
+    assert checker.count_pages(documents["repairable"], "pdf", WAIT) == 5
+    assert checker.count_pages(documents["bad_page"], "pdf", WAIT) == 3  # its pages fail later
+    with pytest.raises(errors.UnsupportedDocument, match=errors.CORRUPT_PDF):
+        checker.count_pages(documents["fake_pdf"], "pdf", WAIT)
+
+
 def test_a_check_with_no_answer_in_time_gives_no_verdict_and_the_next_check_works(
     checker: UploadChecker, documents: dict[str, Path]
 ) -> None:
