@@ -206,7 +206,10 @@ class Settings(BaseSettings):
     strict_signature_window_seconds: int = Field(
         default=300,
         ge=1,
-        description="For keys in strict mode: how far `timestamp` may be from the server clock.",
+        description=(
+            "For keys in strict mode and HMAC-signed calls: how far `timestamp` may be from the "
+            "server clock."
+        ),
     )
     log_format: str = Field(
         default="console", description="`console` for people, `json` for log collectors."
