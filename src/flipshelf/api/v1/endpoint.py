@@ -63,7 +63,7 @@ class ApiConfig:
     staging_dir: Path
     # Bytes one apiKey, and one client address, may have staged at once (before signatures are
     # checked): see api/v1/staging.py.
-    staging_bytes: int = 2 * 1024 * 1024 * 1024
+    staging_bytes: int
     # SQLite in WAL mode: quick reads never wait for a writer, and a thread hop would cost
     # more than the read. PostgreSQL reads go over the network, so they stay in threads.
     quick_reads_on_loop: bool = False
