@@ -81,6 +81,7 @@ lock: | $(UV)
 	$(UV) lock --upgrade
 
 serve: $(RUN_STAMP)
+	@scripts/install-fonts.sh
 	FLIPSHELF_DATA_DIR="$(FLIPSHELF_DATA_DIR)" $(BIN)/flipshelf serve
 
 # Runs every check even when an earlier one fails, then fails if any did. The test services

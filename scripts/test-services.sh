@@ -20,6 +20,8 @@
 #   redis      Redis from Debian: FLIPSHELF_TEST_REDIS_URL
 #   s3         moto's S3 server (scripts/s3-server.sh, when present): FLIPSHELF_TEST_S3_*
 #   browser    Debian's Chromium and axe-core (scripts/install-browser.sh): no server to run
+#
+# Whatever the services, `start` also installs the CJK fallback font (scripts/install-fonts.sh).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -255,6 +257,8 @@ start() {
   mkdir -p "$STATE"
   chmod 755 "$STATE" # servers running as another user reach their own subdirectory
   echo "# written by scripts/test-services.sh; load with: . $ENV_FILE" >"$ENV_FILE"
+  # Not a server, and needed whatever services are chosen: the CJK conversion test draws with it.
+  bash "$ROOT/scripts/install-fonts.sh"
   for service in $SERVICES; do
     "${service}_start"
   done

@@ -54,6 +54,7 @@ class Conversion(Leased):
     page_count: int | None = None
     error: str | None = None
     zoomed: int = 0
+    failed_pages: tuple[int, ...] = ()
 
 
 class MemoryConversionJobs:
@@ -98,11 +99,13 @@ class MemoryConversionJobs:
         *,
         page_count: int | None = None,
         error: str | None = None,
+        failed_pages: tuple[int, ...] = (),
     ) -> bool:
         row = self.rows[job.flipbook_hash]
         if not row.held(job.attempts):
             return False
         row.status, row.processing, row.lease_until = status, False, None
+        row.failed_pages = failed_pages
         if page_count is not None:
             row.page_count = row.pages_ready = page_count
         row.error = error[:255] if error is not None else None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flipshelf.api.v1.signature import sign
+from flipshelf.api.v1.signature import HMAC_METHOD, hmac_sign, sign
 from flipshelf.app import Runtime
 from flipshelf.domain.accounts import Account, KeyPair
 from flipshelf.domain.collections import (
@@ -52,6 +52,16 @@ class RecordingQueue:
 def signed(pair: KeyPair, action: str, **params: Any) -> dict[str, str]:
     values = {"action": action, "apiKey": pair.api_key, **{k: str(v) for k, v in params.items()}}
     values["signature"] = sign(pair.secret, values)
+    return values
+
+
+def hmac_signed(
+    pair: KeyPair, action: str, timestamp: int, nonce: str, **params: Any
+) -> dict[str, str]:
+    """A call signed in HMAC-SHA256 mode (docs/api.md, "HMAC signing")."""
+    values = {"action": action, "apiKey": pair.api_key, **{k: str(v) for k, v in params.items()}}
+    values.update(signatureMethod=HMAC_METHOD, timestamp=str(timestamp), nonce=nonce)
+    values["signature"] = hmac_sign(pair.secret, values)
     return values
 
 

@@ -55,8 +55,10 @@ from flipshelf.settings import Settings
 from flipshelf.storage import S3Credentials, make_store
 from flipshelf.web.dashboard.context import Dashboard
 from flipshelf.web.dashboard.routes import dashboard_routes
+from flipshelf.web.headers import SecurityHeaders
 from flipshelf.web.packages import package_routes
 from flipshelf.web.routes import web_routes
+from flipshelf.web.staging_limits import sweeping
 from flipshelf.web.urls import PublicUrls
 
 
@@ -241,6 +243,7 @@ def api_config(settings: Settings) -> ApiConfig:
         ),
         urls=PublicUrls(settings.resolved_public_url()),
         staging_dir=settings.data_dir / "staging",
+        staging_bytes=settings.upload_staging_bytes,
         quick_reads_on_loop=settings.resolved_database_url().startswith("sqlite"),
     )
 
@@ -251,19 +254,21 @@ def create_app(runtime: Runtime) -> Starlette:
     limiter = RateLimiter(
         settings.rate_per_second, settings.rate_per_minute, settings.rate_limit_storage
     )
-    v1 = V1Endpoint(
-        runtime.ports, runtime.box, limiter, api_config(settings), ACTIONS, runtime.credentials
-    )
+    config = api_config(settings)
+    v1 = V1Endpoint(runtime.ports, runtime.box, limiter, config, ACTIONS, runtime.credentials)
     # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with sweeping(config.staging_dir):  # files a crashed upload left
+            yield
         runtime.ports.inspector.close()  # its checker processes
 
     return Starlette(
         lifespan=lifespan,
+        # nosniff on every answer of every route (outermost, so compressed answers get it too).
+        middleware=[Middleware(SecurityHeaders), compression()],
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
@@ -272,7 +277,6 @@ def create_app(runtime: Runtime) -> Starlette:
             *web_routes(runtime.ports, PublicUrls(settings.resolved_public_url())),
             *package_routes(runtime.ports),
         ],
-        middleware=[compression()],
     )
 
 

@@ -122,12 +122,20 @@ def worker(
     run_worker(settings, threads)
 
 
+StrictFlag = Annotated[
+    bool,
+    typer.Option(
+        "--strict", help="Require HMAC-SHA256 signatures with timestamp and nonce (docs/api.md)."
+    ),
+]
+
+
 @accounts_cli.command("create")
-def accounts_create(name: str, as_json: JsonFlag = False) -> None:
+def accounts_create(name: str, as_json: JsonFlag = False, strict: StrictFlag = False) -> None:
     """Create an account and print its apiKey and secret (the secret is shown only now)."""
     runtime = _runtime()
     try:
-        _, pair = accounts.create(runtime.ports, runtime.box, name)
+        _, pair = accounts.create(runtime.ports, runtime.box, name, hmac_only=strict)
     except FlipshelfError as error:
         raise _fail(error.detail) from None
     if as_json:
@@ -150,17 +158,18 @@ def accounts_list(as_json: JsonFlag = False) -> None:
                         "createdAt": a.created_at.isoformat(),
                         "revoked": not a.is_active,
                         "strict": a.strict,
+                        "hmacOnly": a.hmac_only,
                     }
                     for a in rows
                 ]
             )
         )
         return
-    table = Table("name", "apiKey", "created", "state")
+    table = Table("name", "apiKey", "created", "state", "signing")
     for a in rows:
-        table.add_row(
-            a.name, a.api_key, f"{a.created_at:%Y-%m-%d}", "active" if a.is_active else "revoked"
-        )
+        signing = "HMAC-SHA256" if a.hmac_only else ("MD5, strict" if a.strict else "MD5 or HMAC")
+        state = "active" if a.is_active else "revoked"
+        table.add_row(a.name, a.api_key, f"{a.created_at:%Y-%m-%d}", state, signing)
     out.print(table)
 
 
@@ -191,14 +200,20 @@ def accounts_rotate(api_key: str, as_json: JsonFlag = False) -> None:
 
 @accounts_cli.command("strict")
 def accounts_strict(
-    api_key: str, off: Annotated[bool, typer.Option("--off", help="Leave strict mode.")] = False
+    api_key: str,
+    off: Annotated[bool, typer.Option("--off", help="Leave strict mode (and HMAC-only).")] = False,
+    hmac_only: Annotated[
+        bool, typer.Option("--hmac", help="Require HMAC-SHA256 signatures (MD5 answers 44).")
+    ] = False,
 ) -> None:
-    """Require signed `timestamp` and `nonce` from this key (replays answer 44)."""
+    """Require signed `timestamp` and `nonce` from this key (replays answer 44); with --hmac,
+    require HMAC-SHA256 signatures too."""
     try:
-        accounts.set_strict(_runtime().ports, api_key, not off)
+        accounts.set_strict(_runtime().ports, api_key, not off, hmac_only)
     except FlipshelfError as error:
         raise _fail(error.detail) from None
-    out.print(f"strict mode {'off' if off else 'on'} for {api_key}")
+    mode = "off" if off else ("on, HMAC-SHA256 only" if hmac_only else "on")
+    out.print(f"strict mode {mode} for {api_key}")
 
 
 @accounts_cli.command("password")

@@ -51,10 +51,11 @@ class Settings(BaseSettings):
         default=False, description="Answer every API call with code 22 (maintenance mode)."
     )
     lenient_verbs: bool = Field(
-        default=False,
+        default=True,
         description=(
-            "Accept POST (urlencoded or multipart) for non-upload actions, for clients that send "
-            "every call as POST."
+            "Accept POST with a urlencoded or multipart body (and no file part) for every "
+            "action, as clients written against the live service send them. `false`: the "
+            "reference's letter (GET for actions without a file, multipart POST for uploads)."
         ),
     )
     rate_per_second: int = Field(
@@ -100,6 +101,15 @@ class Settings(BaseSettings):
         description="Largest accepted upload or fetched fileUrl (code 34).",
     )
     max_pages: int = Field(default=1000, ge=1, description="Most pages per document (code 35).")
+    upload_staging_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        description=(
+            "Bytes of uploads one apiKey, and one client address, may have in flight at once in "
+            "an API process (received before their signature can be checked); beyond it an "
+            "upload answers 34 with a reason."
+        ),
+    )
     storage_url: str = Field(
         default="",
         description=(
@@ -233,7 +243,10 @@ class Settings(BaseSettings):
     strict_signature_window_seconds: int = Field(
         default=300,
         ge=1,
-        description="For keys in strict mode: how far `timestamp` may be from the server clock.",
+        description=(
+            "For keys in strict mode and HMAC-signed calls: how far `timestamp` may be from the "
+            "server clock."
+        ),
     )
     log_format: str = Field(
         default="console", description="`console` for people, `json` for log collectors."

@@ -138,30 +138,34 @@ def test_upload_action_by_get_answers_40(client: TestClient, tenant: Tenant) -> 
         assert client.get("/v1/", params=signed(tenant.pair, action)).json()["code"] == 40
 
 
-def test_post_to_non_upload_action_answers_40(client: TestClient, tenant: Tenant) -> None:
-    params = signed(tenant.pair, "user.getStats")
-    assert client.post("/v1/", data=params).json()["code"] == 40
-    multipart = client.post("/v1/", data=params, files={"other": ("x.txt", b"x")})
-    assert multipart.json()["code"] == 40
-
-
-def test_lenient_verbs_accept_post(tmp_path: Path, database_url: str) -> None:
+def test_strict_verbs_refuse_post_to_non_upload_actions_with_40(
+    tmp_path: Path, database_url: str
+) -> None:
     from flipshelf.db.migrate import upgrade
     from tests.support import new_tenant
 
-    settings = make_settings(tmp_path, database_url, lenient_verbs=True)
+    settings = make_settings(tmp_path, database_url, lenient_verbs=False)
     upgrade(settings.resolved_database_url())
     runtime = build_runtime(settings)
     tenant = new_tenant(runtime)
     with TestClient(create_app(runtime)) as client:
         params = signed(tenant.pair, "user.getStats")
-        assert client.post("/v1/", data=params).json()["code"] == 20
-        assert (
-            client.post("/v1/", files={k: (None, v) for k, v in params.items()}).json()["code"]
-            == 20
-        )
-        assert client.put("/v1/", params=params).json()["code"] == 40
+        assert client.post("/v1/", data=params).json()["code"] == 40
+        multipart = client.post("/v1/", files={k: (None, v) for k, v in params.items()})
+        assert multipart.json()["code"] == 40
     runtime.db.dispose()
+
+
+def test_post_bodies_are_accepted_for_every_action_by_default(
+    client: TestClient, tenant: Tenant
+) -> None:
+    params = signed(tenant.pair, "user.getStats")
+    assert client.post("/v1/", data=params).json()["code"] == 20
+    multipart = client.post("/v1/", files={k: (None, v) for k, v in params.items()})
+    assert multipart.json()["code"] == 20
+    assert client.put("/v1/", params=params).json()["code"] == 40
+    with_a_file = client.post("/v1/", data=params, files={"other": ("x.txt", b"x")})
+    assert with_a_file.json()["code"] == 40
 
 
 def test_xml_format(client: TestClient, tenant: Tenant, runtime: Runtime) -> None:

@@ -201,6 +201,33 @@ def test_an_account_lives_through_strict_mode_rotation_and_revocation(
     assert cli("accounts", "rotate-secret", pair["apiKey"], ok=False).returncode == 1
 
 
+def test_create_strict_makes_an_hmac_only_key_and_strict_hmac_switches_one(
+    sqlite_cli: Cli, data_dir: Path
+) -> None:
+    cli = sqlite_cli
+    strict = json.loads(cli("accounts", "create", "signed", "--strict", "--json").stdout)
+    plain = create(cli, "plain")
+    assert [(row["name"], row["hmacOnly"]) for row in listed(cli)] == [
+        ("signed", True),
+        ("plain", False),
+    ]
+    table = cli("accounts", "list").stdout.splitlines()
+    assert "HMAC-SHA256" in next(line for line in table if strict["apiKey"] in line)
+    assert "MD5 or HMAC" in next(line for line in table if plain["apiKey"] in line)
+
+    cli("accounts", "strict", plain["apiKey"], "--hmac")
+    assert [(a.strict, a.hmac_only) for a in stored_accounts(data_dir)] == [
+        (False, True),
+        (True, True),
+    ]
+    cli("accounts", "strict", plain["apiKey"], "--off")
+    cli("accounts", "strict", strict["apiKey"])  # strict MD5 leaves HMAC-only as it is
+    assert [(a.strict, a.hmac_only) for a in stored_accounts(data_dir)] == [
+        (True, True),
+        (False, False),
+    ]
+
+
 def test_commands_on_an_unknown_key_or_a_blank_name_fail_with_exit_code_1(
     sqlite_cli: Cli,
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import json
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -230,15 +231,27 @@ def test_a_key_in_strict_mode_needs_md5_strict(live: LiveServer) -> None:
             assert strict.get_user_stats().api_uploads_left == 1000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=fc.InvalidSignature,
-    reason="the server side of HMAC signing (issue 15) is not in this branch yet; "
-    "remove this mark when it lands",
-)
 def test_hmac_signing_against_the_real_server(live: LiveServer) -> None:
     with live.client(signing="hmac-sha256") as client:
         client.list_collections(query="Frühling & Co/2025 ~50% +1")
+
+
+def test_a_key_made_with_create_strict_signs_with_hmac_only(
+    live: LiveServer, documents: dict[str, Path]
+) -> None:
+    pair = json.loads(live.cli("accounts", "create", "hmac-client", "--strict", "--json"))
+    api_key, secret = pair["apiKey"], pair["secret"]
+    for signing in ("md5", "md5-strict"):
+        with (
+            live.client(api_key, secret, signing=signing) as md5,
+            pytest.raises(fc.InvalidSignature),
+        ):
+            md5.get_user_stats()
+    with live.client(api_key, secret, signing="hmac-sha256") as client:
+        made = client.create_collection(documents["binarytree-ex1"], title="Signed & sealed")
+        assert made.title == "Signed & sealed"
+        for _ in range(3):  # a fresh nonce each call
+            assert client.get_collection(made.collection_hash).title == "Signed & sealed"
 
 
 @pytest.mark.anyio

@@ -8,7 +8,7 @@ readable sooner. Both write only into the caller's output directory, with names 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
@@ -25,7 +25,6 @@ from flipshelf.conversion.manifest import (
     write_json_atomically,
 )
 from flipshelf.conversion.messages import (
-    Answer,
     Count,
     Counted,
     Describe,
@@ -33,12 +32,13 @@ from flipshelf.conversion.messages import (
     DrawPage,
     DrawZoom,
     PageDrawn,
+    Refused,
     ZoomDrawn,
     expect,
 )
 from flipshelf.conversion.options import ConversionOptions
 from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR
-from flipshelf.conversion.pool import Worker, WorkerPool
+from flipshelf.conversion.pool import Received, Worker, WorkerPool
 from flipshelf.conversion.progress import ReadyPrefix, WritePolicy
 from flipshelf.conversion.worker import WorkerJob
 
@@ -72,7 +72,7 @@ def convert_document(
         check_page_limit(page_count, options.max_pages)
         publisher = _PagePublisher(out_dir, _initial(pool, first, kind), options, on_progress)
         _start_more(pool, options.workers, page_count)
-        _run(pool, DrawPage, page_count, publisher.page_done)
+        _run(pool, DrawPage, range(page_count), publisher.page_done)
     return publisher.finish()
 
 
@@ -93,9 +93,14 @@ def render_zoom(
     kind = document_kind(source)
     _prepare(out_dir)  # an object store's book arrives here as its manifest alone
     publisher = _ZoomPublisher(out_dir, manifest, options, on_progress)
+    # A page that could not be drawn has no zoom image either: it is done already.
+    failed = set(manifest.failed_pages)
+    for number in sorted(failed):
+        publisher.skip(number)
+    drawable = [index for index in range(manifest.page_count) if index + 1 not in failed]
     with WorkerPool(WorkerJob(source, kind, out_dir, options)) as pool:
-        _start_more(pool, options.workers, manifest.page_count)
-        _run(pool, DrawZoom, manifest.page_count, publisher.zoom_done)
+        _start_more(pool, options.workers, len(drawable))
+        _run(pool, DrawZoom, drawable, publisher.zoom_done)
     return publisher.finish()
 
 
@@ -133,22 +138,23 @@ def _start_more(pool: WorkerPool, workers: int, page_count: int) -> None:
 def _run(
     pool: WorkerPool,
     draw: Callable[[int], DrawPage | DrawZoom],
-    page_count: int,
-    on_answer: Callable[[Answer], None],
+    pages: Iterable[int],
+    on_answer: Callable[[Received], None],
 ) -> None:
-    """Hand pages out in order, to whichever worker is free, until every page is answered.
+    """Hand the pages (indices from 0) out in order, to whichever worker is free, until every
+    one is answered.
 
     In order, and one page at a time rather than in ranges, so that finished pages form a prefix
     early: the reader can start on page 1 while page 900 is still waiting.
     """
-    indices: Iterator[int] = iter(range(page_count))
+    indices: Iterator[int] = iter(pages)
     for _ in range(PIPELINE_DEPTH):
         for worker in pool.workers:
             _send_next(pool, worker, draw, indices)
     while any(worker.outstanding for worker in pool.workers):
-        worker, answer = pool.receive()
-        on_answer(answer)
-        _send_next(pool, worker, draw, indices)
+        received = pool.receive()
+        on_answer(received)
+        _send_next(pool, received.worker, draw, indices)
 
 
 def _send_next(
@@ -210,8 +216,22 @@ class _PagePublisher(_Publisher):
         super().__init__(out_dir, manifest, options, on_progress)
         self._pages: dict[int, Page] = {}
 
-    def page_done(self, answer: Answer) -> None:
-        page = expect(answer, PageDrawn).page
+    def page_done(self, received: Received) -> None:
+        """A drawn page, or one that could not be drawn: the book goes on without it (marked
+        `failed`, shown as a placeholder). Only the whole pool failing fails the book."""
+        answer, command = received.answer, received.command
+        # "failed" (an unexpected error in the worker, maybe a full disk) is no fault of the
+        # page's: it fails the attempt, which is retried.
+        if (
+            isinstance(answer, Refused)
+            and answer.kind != "failed"
+            and isinstance(command, DrawPage)
+        ):
+            number = command.index + 1
+            blank = self.manifest.pages[number - 1]
+            page = Page(number, blank.width, blank.height, failed=answer.reason)
+        else:
+            page = expect(answer, PageDrawn).page
         self._pages[page.number] = page
         self._finished(page.number)
 
@@ -220,9 +240,12 @@ class _PagePublisher(_Publisher):
         self._write(ready)
 
     def finish(self) -> Manifest:
-        """Write the search index and the final manifest."""
+        """Write the search index and the final manifest. A book none of whose pages could be
+        drawn is refused as a whole, with the first page's reason."""
         ready = self._prefix.ready
         self.manifest = self.manifest.with_pages(_take_upto(self._pages, ready), ready)
+        if len(self.manifest.failed_pages) == self.manifest.page_count:
+            raise errors.UnsupportedDocument(self.manifest.pages[0].failed or errors.CORRUPT_PDF)
         texts = [
             (self._out_dir / page.text).read_text(encoding="utf-8") if page.text else ""
             for page in self.manifest.pages
@@ -246,10 +269,14 @@ class _ZoomPublisher(_Publisher):
         super().__init__(out_dir, manifest, options, on_progress)
         self._zoomed: dict[int, PageImage] = {}
 
-    def zoom_done(self, answer: Answer) -> None:
-        drawn = expect(answer, ZoomDrawn)
+    def zoom_done(self, received: Received) -> None:
+        drawn = expect(received.answer, ZoomDrawn)
         number = drawn.index + 1
         self._zoomed[number] = drawn.image
+        self._finished(number)
+
+    def skip(self, number: int) -> None:
+        """Page `number` has no zoom image to wait for (it could not be drawn at all)."""
         self._finished(number)
 
     def _publish(self, ready: int) -> None:

@@ -25,7 +25,7 @@ class PageLimitExceeded(ConversionError):
     """The document has more pages than the server accepts; found before any page is rendered."""
 
     def __init__(self, page_count: int, limit: int) -> None:
-        super().__init__("page limit exceeded")
+        super().__init__(PAGE_LIMIT_EXCEEDED)
         self.page_count = page_count
         self.limit = limit
 
@@ -50,4 +50,5 @@ OUT_OF_MEMORY = "out of memory"
 CPU_TIME_EXCEEDED = "CPU time limit exceeded"
 TIME_EXCEEDED = "took too long"
 RENDERER_CRASHED = "the renderer crashed"
+PAGE_LIMIT_EXCEEDED = "page limit exceeded"
 WORKER_DIED = "the worker stopped while converting it, at every attempt"

@@ -59,12 +59,15 @@ def _normalise(image: Image.Image) -> Image.Image:
     upright = ImageOps.exif_transpose(image) or image
     profile = image.info.get("icc_profile")
     converted = _to_srgb(upright, profile) if profile else None
-    if converted is not None:
-        return converted
-    if upright.mode in ("RGB", "RGBA", "L"):
-        return upright
-    has_alpha = upright.mode in ("LA", "PA", "La", "RGBa") or "transparency" in upright.info
-    return upright.convert("RGBA" if has_alpha else "RGB")
+    if converted is None and upright.mode in ("RGB", "RGBA", "L"):
+        converted = upright
+    if converted is None:
+        has_alpha = upright.mode in ("LA", "PA", "La", "RGBa") or "transparency" in upright.info
+        converted = upright.convert("RGBA" if has_alpha else "RGB")
+    # Pillow carries `info` into every image made from this one and writes some of it back on
+    # save (a JPEG comment, an ICC profile): nothing of the upload's metadata may survive.
+    converted.info = {}
+    return converted
 
 
 def _to_srgb(image: Image.Image, profile: bytes) -> Image.Image | None:

@@ -16,7 +16,10 @@ from typing import Any
 
 from flipshelf.conversion.geometry import Rect
 
-MANIFEST_VERSION = 1
+# 2: a page may be `failed` (it could not be drawn; the rest of the book was). Readers of this
+# code read version 1 manifests (books converted before) as well.
+MANIFEST_VERSION = 2
+READABLE_VERSIONS = frozenset({1, 2})
 MANIFEST_NAME = "manifest.json"
 TEXT_INDEX_NAME = "text/all.json"
 
@@ -105,6 +108,8 @@ class PageImage:
 class Page:
     """One page. `width`/`height` are the page's size (points for PDFs, pixels for images); only
     their ratio matters to the player. `images`, `text` and `links` are filled once it is rendered.
+    `failed` holds the reason a page could not be drawn: it then has no files, and the player
+    shows a placeholder in its place.
     """
 
     number: int
@@ -116,6 +121,7 @@ class Page:
     # Where each word of the page is (for drawing search matches): a JSON file of
     # [[left, top, right, bottom, "word"], ...]; None for pages converted before it existed.
     words: str | None = None
+    failed: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -133,11 +139,14 @@ class Page:
             data["links"] = [link.to_json() for link in self.links]
             if self.words is not None:
                 data["words"] = self.words
+        if self.failed is not None:
+            data["failed"] = self.failed
         return data
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Page:
         images = data.get("images", {})
+        failed = data.get("failed")
         return Page(
             number=int(data["number"]),
             width=float(data["width"]),
@@ -146,6 +155,7 @@ class Page:
             text=str(data["text"]) if data.get("text") is not None else None,
             links=tuple(Link.from_json(link) for link in data.get("links", [])),
             words=str(data["words"]) if data.get("words") is not None else None,
+            failed=str(failed) if failed is not None else None,
         )
 
 
@@ -174,6 +184,11 @@ class Manifest:
     def complete(self) -> bool:
         return self.pages_ready == self.page_count
 
+    @property
+    def failed_pages(self) -> tuple[int, ...]:
+        """Numbers of the pages that could not be drawn (within the ready prefix)."""
+        return tuple(page.number for page in self.pages if page.failed is not None)
+
     def with_pages(self, pages: dict[int, Page], pages_ready: int) -> Manifest:
         """A copy with the pages in `pages` (by number) replaced."""
         merged = tuple(pages.get(page.number, page) for page in self.pages)
@@ -194,7 +209,7 @@ class Manifest:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> Manifest:
-        if data.get("version") != MANIFEST_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise ValueError(f"unknown manifest version {data.get('version')!r}")
         return Manifest(
             kind=str(data["kind"]),

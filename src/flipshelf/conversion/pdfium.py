@@ -21,6 +21,8 @@ from PIL import Image
 from flipshelf.conversion import errors
 from flipshelf.conversion.geometry import PixelSize, Rect, relative_rect
 from flipshelf.conversion.manifest import Link, OutlineEntry, Word
+from flipshelf.conversion.pagetext import clean_page_text
+from flipshelf.conversion.repair import open_repaired
 from flipshelf.conversion.sniff import pdf_tail_is_complete, read_tail
 
 # Only these schemes become clickable in the player: a `javascript:` or `file:` link from an
@@ -142,7 +144,7 @@ class PdfPage:
             pdfium_c.FPDF_FFLDraw(self._formenv, bitmap, self._page, *position)
 
     def text(self) -> str:
-        """The page's text in reading order as PDFium extracts it, with `\\n` line ends."""
+        """The page's text in reading order as PDFium extracts it, cleaned (`pagetext`)."""
         textpage = self._text_page()
         box = pdfium_c.FS_RECTF()
         if not pdfium_c.FPDF_GetPageBoundingBox(self._page, ctypes.byref(box)):
@@ -155,8 +157,7 @@ class PdfPage:
         buffer = (ctypes.c_ushort * count)()
         written = int(pdfium_c.FPDFText_GetBoundedText(textpage, *bounds, buffer, count))
         raw = bytes(memoryview(buffer).cast("B")[: max(0, written) * 2])
-        text = raw.decode("utf-16-le", errors="replace")
-        return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+        return clean_page_text(raw.decode("utf-16-le", errors="replace"))
 
     def words(self) -> list[Word]:
         """Each word of the page (a run of characters between spaces or line ends) with the box
@@ -175,6 +176,7 @@ class PdfPage:
             rect = self._span_rect(textpage, start, end - 1, to_page)
             if rect is not None:
                 text = units[start:end].tobytes().decode("utf-16-le", errors="replace")
+                text = text.replace(SOFT_HYPHEN_MARK, "")  # "Spi\x02derMonkey": one word
                 found.append(Word(rect, text[:MAX_WORD_LENGTH]))
             if len(found) >= MAX_PAGE_WORDS:
                 break
@@ -289,7 +291,7 @@ def _word_spans(units: array[int]) -> Iterator[tuple[int, int]]:
     (PDFium adds a generated space or line break between words it infers)."""
     start = -1
     for index, unit in enumerate(units):
-        gap = unit <= 0x20 or unit in _GAPS
+        gap = (unit <= 0x20 and unit != _SOFT_HYPHEN) or unit in _GAPS
         if gap and start >= 0:
             yield start, index
             start = -1
@@ -299,20 +301,34 @@ def _word_spans(units: array[int]) -> Iterator[tuple[int, int]]:
         yield start, len(units)
 
 
+# PDFium marks a hyphen that broke a word across lines with U+0002: inside the word, not a gap.
+SOFT_HYPHEN_MARK = "\x02"
+_SOFT_HYPHEN = ord(SOFT_HYPHEN_MARK)
 # No-break, thin and other spaces, line and paragraph separators, and PDFium's 0xFFFE marker.
 _GAPS = frozenset({0x85, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F,
                    0x3000, 0xFFFE, 0xFFFF})  # fmt: skip
 
 
 def _open(path: Path) -> Any:
+    """The document, repaired by qpdf first when PDFium cannot open it as it is."""
     try:
         pdf = pdfium.PdfDocument(path)
     except pdfium.PdfiumError as error:
-        reason = errors.PASSWORD_PROTECTED if error.err_code in _PASSWORD_ERRORS else None
-        raise errors.UnsupportedDocument(reason or errors.CORRUPT_PDF) from None
+        if error.err_code in _PASSWORD_ERRORS:
+            raise errors.UnsupportedDocument(errors.PASSWORD_PROTECTED) from None
+        pdf = open_repaired(path, _open_or_none)
+        if pdf is None:
+            raise errors.UnsupportedDocument(errors.CORRUPT_PDF) from None
     # Must precede any page load, so pages are loaded with their form fields.
     pdf.init_forms()
     return pdf
+
+
+def _open_or_none(path: Path) -> Any:
+    try:
+        return pdfium.PdfDocument(path)
+    except pdfium.PdfiumError:
+        return None
 
 
 def _has_form_fields(page: Any) -> bool:

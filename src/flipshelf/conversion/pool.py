@@ -13,17 +13,18 @@ import contextlib
 import multiprocessing
 import signal
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
+from typing import NamedTuple
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.messages import (
     Answer,
     Command,
-    Refused,
     Stop,
     decode_answer,
     encode_command,
@@ -52,11 +53,24 @@ def worker_context() -> ForkServerContext | SpawnContext:
 
 @dataclass
 class Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process, the parent's end of its pipe, and the commands it has not answered
+    yet, oldest first (a worker answers in order, so an answer is for the oldest)."""
 
     process: BaseProcess
     conn: Connection
-    outstanding: int = 0
+    sent: deque[Command] = field(default_factory=deque)
+
+    @property
+    def outstanding(self) -> int:
+        return len(self.sent)
+
+
+class Received(NamedTuple):
+    """An answer (a `Refused` one too), the worker that gave it and the command it answers."""
+
+    worker: Worker
+    answer: Answer
+    command: Command
 
 
 class WorkerPool:
@@ -97,10 +111,11 @@ class WorkerPool:
 
     def send(self, worker: Worker, command: Command) -> None:
         worker.conn.send_bytes(encode_command(command))
-        worker.outstanding += 1
+        worker.sent.append(command)
 
-    def receive(self) -> tuple[Worker, Answer]:
-        """The next answer from any worker that owes one; raises the error a worker reports."""
+    def receive(self) -> Received:
+        """The next answer from any worker that owes one. A worker's refusal is an answer
+        (`messages.expect` raises it); a worker's death or the deadline raise here."""
         busy = [worker for worker in self.workers if worker.outstanding > 0]
         if not busy:
             raise RuntimeError("no worker owes an answer")
@@ -111,7 +126,8 @@ class WorkerPool:
                 raise errors.ResourceLimitExceeded(errors.TIME_EXCEEDED)
             for worker in busy:
                 if worker.conn in ready:
-                    return worker, self._read(worker)
+                    answer = self._read(worker)
+                    return Received(worker, answer, worker.sent.popleft())
             for worker in busy:
                 if worker.process.sentinel in ready:
                     raise death_error(worker.process)
@@ -122,9 +138,6 @@ class WorkerPool:
         except (EOFError, OSError):
             worker.process.join(timeout=1.0)
             raise death_error(worker.process) from None
-        worker.outstanding -= 1
-        if isinstance(answer, Refused):
-            raise answer.error()
         return answer
 
     def _timeout(self) -> float | None:

@@ -47,9 +47,10 @@ class ConversionInspector:
             log.warning("upload accepted unchecked; its conversion will judge it", why=str(busy))
             return DocumentInfo(kind, None)
         except errors.ConversionError as refused:
-            raise InvalidFileFormat(refused.reason) from None
+            raise InvalidFileFormat(refused.reason, reason=refused.reason) from None
         if count > max_pages:
-            raise TooManyPages(f"{count} pages, the limit is {max_pages}")
+            limit = f"{count} pages; the limit is {max_pages}"
+            raise TooManyPages(limit, reason=f"{errors.PAGE_LIMIT_EXCEEDED}: {limit}")
         return DocumentInfo(kind, count)
 
     def reencode(self, source: Path, target: Path) -> str:
@@ -60,7 +61,7 @@ class ConversionInspector:
         except NoVerdict:
             raise Maintenance("the server is too busy to check this image; try again") from None
         except errors.ConversionError as refused:
-            raise InvalidFileFormat(refused.reason) from None
+            raise InvalidFileFormat(refused.reason, reason=refused.reason) from None
         return "png" if image.format == "png" else "jpg"
 
     def warm_up(self) -> None:

@@ -161,9 +161,24 @@ def open_source(job: WorkerJob) -> Source:
     raise errors.UnsupportedDocument(errors.NOT_A_DOCUMENT)
 
 
+# The size given to an unreadable page when no page near it can be read either (A4).
+FALLBACK_PAGE_SIZE = (595.276, 841.89)
+
+
 def _described(source: Source) -> Described:
-    sizes = tuple(source.page_size(index) for index in range(source.page_count))
-    return Described(sizes, tuple(source.outline()))
+    """Every page's size. An unreadable page does not stop the book: it takes the size of the
+    readable page before it (or after it), and fails on its own when it is drawn."""
+    found: list[tuple[float, float] | None] = []
+    for index in range(source.page_count):
+        try:
+            found.append(source.page_size(index))
+        except errors.UnsupportedDocument:
+            found.append(None)
+    first = next((size for size in found if size is not None), FALLBACK_PAGE_SIZE)
+    sizes: list[tuple[float, float]] = []
+    for size in found:
+        sizes.append(size if size is not None else (sizes[-1] if sizes else first))
+    return Described(tuple(sizes), tuple(source.outline()))
 
 
 def _page_index(index: int, source: Source) -> int:

@@ -22,6 +22,7 @@ def _account(row: Any) -> Account:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         strict=row.strict,
+        hmac_only=row.hmac_only,
     )
 
 
@@ -39,11 +40,18 @@ class SqlAccounts:
         so this process can forget what it cached about the key."""
         self._db, self._changed = db, changed
 
-    def create(self, name: str, api_key: str, secret_enc: bytes, now: datetime) -> Account:
+    def create(
+        self, name: str, api_key: str, secret_enc: bytes, now: datetime, hmac_only: bool = False
+    ) -> Account:
         with self._db.write() as conn:
             new_id = conn.execute(
                 insert(accounts).values(
-                    name=name, api_key=api_key, secret_enc=secret_enc, strict=False, created_at=now
+                    name=name,
+                    api_key=api_key,
+                    secret_enc=secret_enc,
+                    strict=False,
+                    hmac_only=hmac_only,
+                    created_at=now,
                 )
             ).inserted_primary_key
             assert new_id is not None
@@ -104,9 +112,15 @@ class SqlAccounts:
         return result.rowcount == 1
 
     def set_strict(self, api_key: str, strict: bool) -> bool:
+        return self._set(api_key, strict=strict)
+
+    def set_hmac_only(self, api_key: str, hmac_only: bool) -> bool:
+        return self._set(api_key, hmac_only=hmac_only)
+
+    def _set(self, api_key: str, **values: bool) -> bool:
         with self._db.write() as conn:
             result = conn.execute(
-                update(accounts).where(accounts.c.api_key == api_key).values(strict=strict)
+                update(accounts).where(accounts.c.api_key == api_key).values(**values)
             )
         self._changed(api_key)
         return result.rowcount == 1

@@ -45,6 +45,7 @@ def _flipbook(row: Any) -> Flipbook:
         page_count=row.page_count,
         pages_ready=row.pages_ready,
         created_at=row.created_at,
+        failed_pages=row.failed_pages or (),
     )
 
 

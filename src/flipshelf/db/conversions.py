@@ -91,9 +91,14 @@ class SqlConversions:
         *,
         page_count: int | None = None,
         error: str | None = None,
+        failed_pages: tuple[int, ...] = (),
     ) -> bool:
         """Ends the job with its outcome, unless another claim took it over meanwhile."""
-        values: dict[str, object] = {"convert_status": status.value, "lease_until": None}
+        values: dict[str, object] = {
+            "convert_status": status.value,
+            "lease_until": None,
+            "failed_pages": failed_pages,
+        }
         if page_count is not None:
             values.update(page_count=page_count, pages_ready=page_count)
         if error is not None:

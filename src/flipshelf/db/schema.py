@@ -19,7 +19,7 @@ from sqlalchemy import (
     false,
 )
 
-from flipshelf.db.types import UTCDateTime
+from flipshelf.db.types import PageNumbers, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -39,6 +39,8 @@ accounts = Table(
     # AES-GCM ciphertext of the secret under the server key: a dump holds no plaintext secret.
     Column("secret_enc", LargeBinary, nullable=False),
     Column("strict", Boolean, nullable=False, default=False),
+    # Calls must be signed with HMAC-SHA256 (docs/api.md, "HMAC signing"); MD5 answers 44.
+    Column("hmac_only", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
@@ -80,6 +82,9 @@ flipbooks = Table(
     Column("convert_error", String(255), nullable=True),
     Column("page_count", Integer, nullable=True),
     Column("pages_ready", Integer, nullable=False, default=0),
+    # Pages that could not be drawn, as "3,17" (the rest of the book was): getCollection's
+    # `failedPages`. NULL when every page was drawn.
+    Column("failed_pages", PageNumbers, nullable=True),
     Column("source_key", String(255), nullable=True),
     Column("attempts", Integer, nullable=False, default=0),
     # The job's lease: a worker holds the conversion until then (renewed as pages complete).

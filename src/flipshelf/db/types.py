@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -28,3 +28,20 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+class PageNumbers(TypeDecorator[tuple[int, ...]]):
+    """Page numbers stored as text, `"3,17"`; none is NULL. Read back as a sorted tuple."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[int, ...] | None, dialect: Dialect) -> str | None:
+        if not value:
+            return None
+        return ",".join(str(int(number)) for number in sorted(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[int, ...]:
+        if not value:
+            return ()
+        return tuple(int(number) for number in str(value).split(","))

@@ -19,6 +19,9 @@ class Account:
     created_at: datetime
     revoked_at: datetime | None
     strict: bool
+    # Every call must be signed with HMAC-SHA256 (`flipshelf accounts create --strict`): an MD5
+    # signature, which a captured call can be re-split under, answers 44.
+    hmac_only: bool = False
 
     @property
     def is_active(self) -> bool:

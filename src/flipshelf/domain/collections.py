@@ -43,6 +43,8 @@ class Flipbook:
     page_count: int | None
     pages_ready: int
     created_at: datetime
+    # Pages that could not be drawn (the rest of the book was): shown as placeholders.
+    failed_pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,15 @@ def parse_title(value: str) -> str:
     return title
 
 
+def title_from_name(name: str) -> str:
+    """A default title made from a file name: never refused for its length (a client cannot
+    choose it the way it chooses `title`), so a long name is cut, marked with an ellipsis."""
+    title = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(title) <= MAX_TITLE_LENGTH:
+        return title
+    return title[: MAX_TITLE_LENGTH - 1].rstrip() + "\u2026"
+
+
 def parse_description(value: str) -> str:
     if len(value) > MAX_DESCRIPTION_LENGTH:
         raise BadRequest(f"description longer than {MAX_DESCRIPTION_LENGTH} characters")
@@ -191,7 +202,7 @@ def default_title(client_name: str) -> str:
     """Titles default to the file's name without its extension: shown to people, never used
     to name anything stored."""
     stem = PurePosixPath(client_name.replace("\\", "/")).stem
-    return parse_title("".join(ch for ch in stem if ch.isprintable())) or "Untitled"
+    return title_from_name(stem) or "Untitled"
 
 
 def check_order(current: list[str], wanted: list[str]) -> list[str]:

@@ -1,7 +1,9 @@
 """Errors as a designed API: every failure a client can cause, and the one place it maps to a code.
 
 Services raise these; the protocol layer turns `error.code` into the envelope. `detail` is for logs
-and tests, never sent to the client (the v1 envelope only carries the status text).
+and tests, never sent to the client. `reason`, when a refusal has one, is written for the client
+and sent as the envelope's `reason` (a flipshelf extension): only short, fixed wording that holds
+no path, no library message and nothing of the request.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ class FlipshelfError(Exception):
 
     code: Code = Code.BAD_REQUEST
 
-    def __init__(self, detail: str = "") -> None:
+    def __init__(self, detail: str = "", *, reason: str | None = None) -> None:
         super().__init__(detail or self.code.status_text)
         self.detail = detail
+        self.reason = reason
 
 
 class Maintenance(FlipshelfError):
@@ -105,10 +108,10 @@ class SignInThrottled(FlipshelfError):
 
 
 class LoginLinkRefused(FlipshelfError):
-    """A login link that is tampered with, expired or used already (`reason` says which)."""
+    """A login link that is tampered with, expired or used already (`kind` says which)."""
 
     code = Code.INVALID_CREDENTIALS
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"login link {reason}")
-        self.reason = reason
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"login link {kind}")
+        self.kind = kind

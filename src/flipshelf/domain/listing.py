@@ -52,11 +52,20 @@ def page_window(start: str | None, end: str | None) -> tuple[int, int]:
     return offset, min(stop, offset + MAX_PAGE) - offset
 
 
+# Names real clients send for an order: `name` (a C# client of the live service) is the title.
+_ORDER_SYNONYMS = {"name": OrderBy.TITLE}
+
+
 def parse_order_by(value: str | None) -> OrderBy:
+    if not value:
+        return OrderBy.DATE
+    synonym = _ORDER_SYNONYMS.get(value)
+    if synonym is not None:
+        return synonym
     try:
-        return OrderBy(value) if value else OrderBy.DATE
+        return OrderBy(value)
     except ValueError:
-        raise BadRequest("orderBy must be date or title") from None
+        raise BadRequest("orderBy must be date, title or name") from None
 
 
 def parse_order_mode(value: str | None) -> OrderMode:

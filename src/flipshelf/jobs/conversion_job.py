@@ -67,9 +67,18 @@ def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:
         except Exception as failure:
             return _transient(ctx, job, failure)
     finished = ctx.conversions.finish(
-        job, ctx.clock.now(), ConvertStatus.COMPLETE, page_count=manifest.page_count
+        job,
+        ctx.clock.now(),
+        ConvertStatus.COMPLETE,
+        page_count=manifest.page_count,
+        failed_pages=manifest.failed_pages,
     )
-    log.info("conversion complete", flipbook=flipbook_hash, pages=manifest.page_count)
+    log.info(
+        "conversion complete",
+        flipbook=flipbook_hash,
+        pages=manifest.page_count,
+        failed_pages=list(manifest.failed_pages),
+    )
     return finished
 
 

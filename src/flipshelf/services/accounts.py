@@ -14,13 +14,17 @@ from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.ports import Ports
 
 
-def create(ports: Ports, box: SecretBox, name: str) -> tuple[Account, KeyPair]:
+def create(
+    ports: Ports, box: SecretBox, name: str, *, hmac_only: bool = False
+) -> tuple[Account, KeyPair]:
+    """A new account and its key pair; `hmac_only`: its calls must be signed with HMAC-SHA256."""
     pair = KeyPair(new_api_key(), new_secret())
     account = ports.accounts.create(
         parse_account_name(name),
         pair.api_key,
         box.seal(pair.secret, pair.api_key),
         ports.clock.now(),
+        hmac_only,
     )
     return account, pair
 
@@ -40,10 +44,13 @@ def by_name(ports: Ports, name: str) -> Account:
     return found[0]
 
 
-def set_strict(ports: Ports, api_key: str, strict: bool) -> None:
-    """Strict mode on or off: signed `timestamp` and `nonce` required (replays answer 44)."""
+def set_strict(ports: Ports, api_key: str, strict: bool, hmac_only: bool = False) -> None:
+    """Strict mode on or off: signed `timestamp` and `nonce` required (replays answer 44); with
+    `hmac_only`, HMAC-SHA256 signatures too (an MD5 one answers 44). Off leaves both."""
     if not ports.accounts.set_strict(api_key, strict):
         raise BadRequest("no account has this apiKey")
+    if not strict or hmac_only:
+        ports.accounts.set_hmac_only(api_key, strict and hmac_only)
 
 
 def revoke(ports: Ports, api_key: str) -> None:

@@ -96,7 +96,9 @@ def create_collection(
     )
 
     def record(flipbook_hash: str, key: str, info: DocumentInfo) -> Collection:
-        item = NewFlipbook(flipbook_hash, fields.title, info.extension, source_key=key)
+        item = NewFlipbook(
+            flipbook_hash, fields.title, info.extension, key, page_count=info.page_count
+        )
         return ports.collections.add_with_flipbook(new, item, ports.clock.now())
 
     return _store_document(ports, account, staged, limits, record)
@@ -113,7 +115,7 @@ def add_flipbook(
     collection = find_owned(ports, account, collection_hash)
 
     def record(flipbook_hash: str, key: str, info: DocumentInfo) -> Collection:
-        item = NewFlipbook(flipbook_hash, title, info.extension, source_key=key)
+        item = NewFlipbook(flipbook_hash, title, info.extension, key, page_count=info.page_count)
         return ports.collections.add_flipbook(collection.id, item, ports.clock.now())
 
     return _store_document(ports, account, staged, limits, record)

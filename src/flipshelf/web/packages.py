@@ -30,7 +30,7 @@ REFUSALS = {
     LinkCheck.EXPIRED: (410, "This download link has expired. Ask for a new one.\n"),
 }
 GONE = (404, "This package is no longer available.\n")
-NO_STORE = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+NO_STORE = {"Cache-Control": "private, no-store"}  # nosniff: on every answer (web/headers.py)
 # Object stores: how long the redirect's presigned URL lasts (a download must start within it).
 SIGNED_URL_LIFETIME = timedelta(minutes=1)
 CHUNK = 1024 * 1024

@@ -4,8 +4,10 @@ dashboard.
 Nothing is held in memory beyond one network chunk: text fields are small and capped, a file part
 goes straight to a staging file with a byte cap (FileTooLarge past it). Before the first byte of a
 file is read, a gate runs the checks the fields seen so far allow (credentials, action, CSRF), so
-a refused request stores nothing and costs no more than its headers. A fileUrl is fetched through
-the guarded fetcher into the same staging directory.
+a refused request stores nothing and costs no more than its headers. A body that ends before its
+closing boundary (cut short, or a client gone) is malformed: its partial file is removed. What
+one client may hold in staging at once is capped (`staging_limits.py`). A fileUrl is fetched
+through the guarded fetcher into the same staging directory.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal, Protocol, cast
 from urllib.parse import unquote, urlsplit
 
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.requests import Request
 
 from flipshelf.domain.errors import BadRequest, FileTooLarge, MultipleFiles
+from flipshelf.web.staging_limits import Reservation
 
 if TYPE_CHECKING:  # the TypedDict exists for type checkers only
     from python_multipart.multipart import MultipartCallbacks
@@ -149,18 +153,24 @@ def _staging_file(staging_dir: Path, prefix: str) -> tuple[int, Path]:
 
 
 class _Stager:
-    """Writes one file part to a staging file, enforcing the byte cap as it goes."""
+    """Writes one file part to a staging file, enforcing the byte cap and the client's staging
+    budget (its reservation) as it goes."""
 
-    def __init__(self, staging_dir: Path, max_bytes: int, client_name: str) -> None:
+    def __init__(
+        self, staging_dir: Path, max_bytes: int, client_name: str, reservation: Reservation | None
+    ) -> None:
         fd, self.path = _staging_file(staging_dir, "upload-")
         self.handle = os.fdopen(fd, "wb")
         self.size, self.max_bytes = 0, max_bytes
         self.client_name = client_name
+        self.reservation = reservation
 
     def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.max_bytes:
             raise FileTooLarge(f"upload over {self.max_bytes} bytes")
+        if self.reservation is not None:
+            self.reservation.take(len(data))
         self.handle.write(data)
 
     def finish(self) -> StagedFile:
@@ -178,14 +188,26 @@ class _Stager:
 class MultipartBody:
     file_parts: int = 0
     staged: StagedFile | None = None
+    # The staged bytes this request holds against its client's budget, until it ends.
+    reservation: Reservation | None = None
+
+    def discard(self) -> None:
+        """Removes the staged file, if any, and gives its bytes back to the budget."""
+        if self.staged is not None:
+            self.staged.discard()
+            self.staged = None
+        if self.reservation is not None:
+            self.reservation.release()
 
 
 @dataclass(frozen=True)
 class StagingRules:
-    """Where a file part goes and how large it may be."""
+    """Where a file part goes, how large it may be, and (`reserve`) the budget of the client
+    sending it, asked for when its file starts (the fields before it may name the client)."""
 
     staging_dir: Path
     max_file_bytes: int
+    reserve: Callable[[], Reservation] | None = None
 
 
 @dataclass
@@ -212,11 +234,13 @@ async def read_multipart(
             await _consume(collector, state)
         parser.finalize()
         await _consume(collector, state)
+        if parser.state is not MultipartState.END or state.stager is not None:
+            # python-multipart's finalize() does not check this itself.
+            raise MultipartParseError("the body ends before its closing boundary")
     except BaseException:
         if state.stager is not None:
             state.stager.abandon()
-        if state.body.staged is not None:
-            state.body.staged.discard()
+        state.body.discard()
         raise
     return state.body
 
@@ -237,7 +261,11 @@ async def _consume(collector: _Collector, state: _State) -> None:
                 raise BadRequest(f"the file part must be named {FILE_FIELD!r}")
             if await state.gate():
                 rules = state.rules
-                state.stager = _Stager(rules.staging_dir, rules.max_file_bytes, event[2])
+                reservation = rules.reserve() if rules.reserve is not None else None
+                state.body.reservation = reservation
+                state.stager = _Stager(
+                    rules.staging_dir, rules.max_file_bytes, event[2], reservation
+                )
         elif event[0] == "data" and state.stager is not None:
             state.stager.write(event[1])
         elif event[0] == "end" and state.stager is not None:

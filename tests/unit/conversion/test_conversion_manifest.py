@@ -39,7 +39,7 @@ def _manifest() -> Manifest:
 
 def test_the_json_names_follow_the_documented_format() -> None:
     data = _manifest().to_json()
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert (data["pageCount"], data["pagesReady"], data["complete"]) == (2, 1, False)
     first, second = data["pages"]
     assert first["images"]["normal"] == {
@@ -63,9 +63,26 @@ def test_a_manifest_survives_a_round_trip_through_a_file(tmp_path: Path) -> None
 
 
 def test_an_unknown_version_is_refused() -> None:
-    data = _manifest().to_json() | {"version": 2}
+    data = _manifest().to_json() | {"version": 3}
     with pytest.raises(ValueError):
         Manifest.from_json(json.loads(json.dumps(data)))
+
+
+def test_a_failed_page_carries_its_reason_and_no_files_and_survives_a_round_trip() -> None:
+    manifest = _manifest()
+    failed = Page(2, 842.0, 595.0, failed="corrupt PDF")
+    manifest = manifest.with_pages({2: failed}, 2)
+    data = json.loads(json.dumps(manifest.to_json()))
+    expected = {"number": 2, "width": 842.0, "height": 595.0, "failed": "corrupt PDF"}
+    assert data["pages"][1] == expected
+    assert data["complete"] is True
+    again = Manifest.from_json(data)
+    assert again == manifest and again.failed_pages == (2,)
+
+
+def test_version_1_manifests_are_read() -> None:
+    data = _manifest().to_json() | {"version": 1}
+    assert Manifest.from_json(json.loads(json.dumps(data))).failed_pages == ()
 
 
 def test_the_writer_writes_the_bytes_write_manifest_writes_as_pages_change(tmp_path: Path) -> None:

@@ -13,13 +13,14 @@ from typing import ParamSpec, TypeVar
 import structlog
 from python_multipart.exceptions import MultipartParseError
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from flipshelf.api.v1 import protocol
 from flipshelf.api.v1.body import (
     BodyTooLarge,
     MultipartBody,
+    Staging,
     content_type,
     read_multipart,
     read_urlencoded,
@@ -28,6 +29,7 @@ from flipshelf.api.v1.call import Action, Call, Limits
 from flipshelf.api.v1.envelope import envelope, render
 from flipshelf.api.v1.params import Params
 from flipshelf.api.v1.ratelimit import RateLimiter
+from flipshelf.api.v1.throttle import SignatureThrottle
 from flipshelf.domain.accounts import Account
 from flipshelf.domain.codes import Code
 from flipshelf.domain.errors import BadRequest, FlipshelfError, InvalidSignature, Maintenance
@@ -35,6 +37,7 @@ from flipshelf.security.secret_box import SecretBox
 from flipshelf.services import accounts
 from flipshelf.services.accounts import CredentialCache, Credentials
 from flipshelf.services.ports import Ports
+from flipshelf.web.staging_limits import StagingBudget
 from flipshelf.web.urls import PublicUrls
 
 log = structlog.get_logger("flipshelf.api")
@@ -58,6 +61,9 @@ class ApiConfig:
     limits: Limits
     urls: PublicUrls
     staging_dir: Path
+    # Bytes one apiKey, and one client address, may have staged at once (before signatures are
+    # checked): see web/staging_limits.py.
+    staging_bytes: int
     # SQLite in WAL mode: quick reads never wait for a writer, and a thread hop would cost
     # more than the read. PostgreSQL reads go over the network, so they stay in threads.
     quick_reads_on_loop: bool = False
@@ -72,18 +78,22 @@ class V1Endpoint:
         config: ApiConfig,
         actions: dict[str, Action],
         credentials: CredentialCache | None = None,
+        throttle: SignatureThrottle | None = None,
     ) -> None:
         self.ports, self.box, self.limiter = ports, box, limiter
         self.config, self.actions = config, actions
         self.credentials = credentials or CredentialCache(ttl=0)
+        self.staging_budget = StagingBudget(config.staging_bytes)
+        self.throttle = throttle or SignatureThrottle()
 
     async def handle(self, request: Request) -> Response:
         request_id = secrets.token_hex(8)
         state = _RequestState()
+        reason: str | None = None
         try:
             code, data = await self._handle(request, state)
         except FlipshelfError as refusal:
-            code, data = refusal.code, None
+            code, data, reason = refusal.code, None, refusal.reason
             log.info("refused", request_id=request_id, code=int(code), reason=refusal.detail)
         except Exception:
             code, data = Code.INTERNAL_ERROR, None
@@ -91,10 +101,10 @@ class V1Endpoint:
                 "internal error", request_id=request_id, action=state.params.get("action")
             )
         finally:
-            if state.body.staged is not None:
-                # Whatever the action did not move into the store is not kept.
-                state.body.staged.discard()
-        return render(envelope(code, data), protocol.encoding_of(state.params), request_id)
+            # Whatever the action did not move into the store is not kept.
+            state.body.discard()
+        body = envelope(code, data, reason)
+        return render(body, protocol.encoding_of(state.params), request_id)
 
     async def _handle(self, request: Request, state: _RequestState) -> tuple[Code, object]:
         if self.config.maintenance:
@@ -106,7 +116,11 @@ class V1Endpoint:
         action = protocol.find_action(self.actions, name)
         protocol.check_verb(action, transport, self.config.lenient_verbs)
         protocol.check_well_formed(params)
-        protocol.check_signature(secret, params, given)
+        try:
+            protocol.check_signature(account, secret, params, given)
+        except InvalidSignature:
+            await self.throttle.wrong(api_key, _address(request))
+            raise
         await self._check_replay(account, params)
         await self.limiter.admit(api_key)
         call = Call(
@@ -170,19 +184,26 @@ class V1Endpoint:
                 boundary = options.get(b"boundary")
                 if not boundary:
                     raise BadRequest("multipart body without a boundary")
+                staging = Staging(
+                    self.config.staging_dir,
+                    self.config.limits.max_upload_bytes,
+                    self.staging_budget,
+                    _address(request),
+                )
                 state.body = await read_multipart(
                     request,
                     params,
                     boundary,
                     gate=partial(self._before_file, state),
-                    staging_dir=self.config.staging_dir,
-                    max_file_bytes=self.config.limits.max_upload_bytes,
+                    staging=staging,
                 )
             elif urlencoded:
                 await read_urlencoded(request, params)
         except (BodyTooLarge, MultipartParseError):
             # The parameters are unreadable, so the checks cannot run: answer 40 directly.
-            raise BadRequest("the request body is malformed or too large") from None
+            raise BadRequest("the request body is malformed, cut short or too large") from None
+        except ClientDisconnect:
+            raise BadRequest("the client went away before its body ended") from None
         return protocol.Transport("POST", multipart, urlencoded, state.body.file_parts)
 
     async def _check_replay(self, account: Account, params: Params) -> None:
@@ -193,3 +214,9 @@ class V1Endpoint:
         fresh = await run_in_threadpool(partial(self.ports.nonces.remember, account.id, nonce, now))
         if not fresh:
             raise InvalidSignature("nonce already used")
+
+
+def _address(request: Request) -> str:
+    """The client's address as the HTTP server reports it (behind a proxy, the proxy's, unless
+    the server is told to trust its X-Forwarded-For: docs/self-hosting.md)."""
+    return request.client.host if request.client else ""

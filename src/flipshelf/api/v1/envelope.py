@@ -31,8 +31,12 @@ class Encoding:
     callback: str = ""
 
 
-def envelope(code: Code, data: Any = None) -> dict[str, Any]:
+def envelope(code: Code, data: Any = None, reason: str | None = None) -> dict[str, Any]:
+    """`reason` (a flipshelf extension) says why a call was refused, when the refusal has a
+    reason meant for the client (an unreadable file: "password-protected PDF")."""
     body: dict[str, Any] = {"code": int(code), "status": code.status_text}
+    if reason:
+        body["reason"] = reason
     if data is not None:
         body["data"] = data
     return body
@@ -94,6 +98,7 @@ def render(body: Mapping[str, Any], encoding: Encoding, request_id: str) -> Resp
     if encoding.format is Format.XML:
         return Response(to_xml(body), 200, headers, "application/xml; charset=utf-8")
     if encoding.format is Format.JSONP:
-        headers["X-Content-Type-Options"] = "nosniff"
+        # X-Content-Type-Options: nosniff, which JSONP needs most, comes with every answer
+        # (web/headers.py).
         return Response(to_jsonp(body, encoding.callback), 200, headers, "application/javascript")
     return Response(to_json(body), 200, headers, "application/json; charset=utf-8")

@@ -21,6 +21,9 @@ def flipbook_view(item: Flipbook) -> dict[str, Any]:
         view["pagesReady"] = item.pages_ready
     if item.convert_status is ConvertStatus.FAILED:
         view["convertError"] = item.convert_error or "conversion failed"
+    if item.failed_pages:
+        # An extension: pages of a COMPLETE book that could not be drawn (placeholders).
+        view["failedPages"] = list(item.failed_pages)
     return view
 
 

@@ -17,7 +17,7 @@ from flipshelf.domain.errors import RatePerMinuteExceeded, RatePerSecondExceeded
 SECOND, MINUTE = 1.0, 60.0
 
 
-class _Window:
+class MovingWindow:
     """The moments of the requests counted in the last `seconds` per key, oldest first.
 
     Exact: a key holds at most `limit` moments, so the check is a length. Expired moments leave
@@ -52,7 +52,10 @@ class MemoryWindows:
     def __init__(
         self, per_second: int, per_minute: int, timer: Callable[[], float] = time.monotonic
     ) -> None:
-        self._second, self._minute = _Window(per_second, SECOND), _Window(per_minute, MINUTE)
+        self._second, self._minute = (
+            MovingWindow(per_second, SECOND),
+            MovingWindow(per_minute, MINUTE),
+        )
         self._timer = timer
         self._next_sweep = timer() + MINUTE
 

@@ -135,7 +135,7 @@ class SignInViews:
         return self._signed_in(request, opened, next_path)
 
     def _link_refused(self, request: Request, refused: LoginLinkRefused) -> Response:
-        heading, status = _LINK_MESSAGES.get(refused.reason, _LINK_MESSAGES["invalid"])
+        heading, status = _LINK_MESSAGES.get(refused.kind, _LINK_MESSAGES["invalid"])
         return render(
             request,
             self.guard.policy,

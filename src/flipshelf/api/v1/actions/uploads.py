@@ -21,7 +21,7 @@ from flipshelf.domain.collections import (
     parse_rtl,
     parse_title,
 )
-from flipshelf.domain.errors import MissingParameter
+from flipshelf.domain.errors import BadRequest, MissingParameter
 from flipshelf.domain.layout import ImageRole
 from flipshelf.services import collections, uploads
 from flipshelf.web.staging import StagedFile, check_file_url, stage_url
@@ -53,9 +53,19 @@ def _title(call: Call, staged: StagedFile) -> str:
     return parse_title(given) if given else default_title(staged.client_name)
 
 
+def _aliased(call: Call, name: str, alias: str) -> str | None:
+    """`name`, or the help guide's shorter `alias` for it (`width` for `collectionWidth`): real
+    clients send either. Both with different values is ambiguous: 40."""
+    value, other = call.optional(name), call.optional(alias)
+    if value is not None and other is not None and value != other:
+        raise BadRequest(f"{name} and {alias} disagree; send one of them")
+    return value if value is not None else other
+
+
 async def create(call: Call) -> Data:
-    width, height = call.optional("collectionWidth"), call.optional("collectionHeight")
-    status = call.optional("collectionStatus")
+    width = _aliased(call, "collectionWidth", "width")
+    height = _aliased(call, "collectionHeight", "height")
+    status = _aliased(call, "collectionStatus", "status")
     description = parse_description(call.params.get("description") or "")
     chosen_status = parse_collection_status(status) if status else CollectionStatus.PUBLISHED
     chosen_width = parse_dimension("collectionWidth", width) if width else DEFAULT_WIDTH

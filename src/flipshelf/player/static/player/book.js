@@ -27,6 +27,16 @@
     return node;
   }
 
+  /* Manifest versions this player reads: 2 adds pages that could not be drawn (`failed`). */
+  function readsManifest(manifest) {
+    return manifest.version === 1 || manifest.version === 2;
+  }
+
+  /* What stands in for a page the converter could not draw: the rest of the book reads on. */
+  function failedPage(number) {
+    return el("p", "fs-page-failed", "Page " + number + " could not be shown: the document is damaged here.");
+  }
+
   /* Two pages side by side only if each would be about as large as one page alone: the slot's
    * shape decides (a 350 x 250 slot shows a spread, a 390 x 844 one a single page). */
   function wantsSpread(width, height, ratio) {
@@ -177,7 +187,7 @@
         this.schedulePoll();
         return;
       }
-      if (manifest.version !== 1) {
+      if (!readsManifest(manifest)) {
         this.hooks.onNotice("This flipbook needs a newer player. Reload the page.");
         return;
       }
@@ -259,6 +269,10 @@
       if (!node) return;
       node.textContent = "";
       const page = this.manifest.pages[number - 1];
+      if (this.isReady(number) && page.failed) {
+        node.appendChild(failedPage(number));
+        return;
+      }
       if (!this.isReady(number) || !page.images) {
         node.appendChild(el("p", "fs-page-wait", "Page " + number + " is being prepared…"));
         return;
@@ -326,6 +340,9 @@
           this.loaded.add(n);
         }
       }
+      // A page that could not be drawn has no image whose load marks the first paint: shown, its
+      // placeholder is the page.
+      for (const n of visible) if (this.isReady(n) && this.manifest.pages[n - 1].failed) this.firstPaint(n);
     }
 
     loadedAs(number) {
