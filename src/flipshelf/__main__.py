@@ -1,5 +1,18 @@
-"""`python -m flipshelf`: the same as the `flipshelf` command."""
+"""`python -m flipshelf`: the same as the `flipshelf` command (`serve` starts workers this way)."""
 
-from flipshelf.cli import main
+import signal
+import sys
+
+
+def _leave_quietly(signum: int, frame: object) -> None:
+    # `serve` stops its workers with SIGINT; one still importing (a quick stop after start)
+    # would print a KeyboardInterrupt traceback from deep inside some import. Until a command
+    # installs its own handler (Huey's consumer, uvicorn), SIGINT just ends the process.
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGINT, _leave_quietly)
+
+from flipshelf.cli import main  # noqa: E402
 
 main()

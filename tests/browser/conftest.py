@@ -40,6 +40,8 @@ window.addEventListener('error', (e) => { window.__fs.errors.push(String(e.messa
 """
 
 
+# tryfirst: the group must be on the item before pytest-xdist's own hook reads it.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(
         reason=f"{CHROMIUM} is missing: run scripts/install-browser.sh (Debian's chromium)"
@@ -50,6 +52,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.xdist_group("browser"))
             if not CHROMIUM.exists():
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _run_in_the_browser_group(request: pytest.FixtureRequest) -> None:
+    """The browser tests share one library and run in order on one pytest-xdist worker; when
+    grouping silently stops (pytest 9.2 with pytest-xdist 3.8 did), they race each other."""
+    # On a worker, pytest-xdist sets `loadgroup` and then appends "@<groups>" to each node id.
+    if getattr(request.config.option, "loadgroup", False):
+        assert "browser" in request.node.nodeid.rpartition("@")[2].split("_"), (
+            f"{request.node.nodeid} is not in the xdist group 'browser': --dist loadgroup "
+            "is not grouping (check the pytest and pytest-xdist versions in uv.lock)"
+        )
 
 
 @dataclass
