@@ -32,11 +32,13 @@ from flipshelf.db.quota import SqlQuota
 from flipshelf.db.sessions import SqlLoginLinks, SqlPasswords, SqlSessions, SqlSignInFailures
 from flipshelf.db.stats import SqlStats
 from flipshelf.db.webhooks import SqlWebhooks
+from flipshelf.domain import layout
 from flipshelf.domain.signin import SessionPolicy
 from flipshelf.domain.webhooks import RetryPolicy
 from flipshelf.fetch.policy import AllowList, FetchPolicy
 from flipshelf.fetch.port import GuardedFetcher
 from flipshelf.fetch.webhooks import GuardedWebhookSender
+from flipshelf.health import Probe, blocking, health_routes, outage_of
 from flipshelf.jobs.conversion_job import ConversionContext
 from flipshelf.jobs.package_job import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
@@ -248,14 +250,39 @@ def api_config(settings: Settings) -> ApiConfig:
     )
 
 
+def _store_answers(runtime: Runtime) -> None:
+    """Asks the store for a key that is never there: a missing answer proves it is reachable."""
+    with contextlib.suppress(FileNotFoundError):
+        runtime.ports.files.open_read(layout.HEALTH_PROBE).close()
+
+
+def probes(runtime: Runtime, limiter: RateLimiter) -> list[Probe]:
+    """The readiness probes of this process's dependencies (flipshelf/health.py)."""
+    found = [
+        blocking("database", runtime.db.ping),
+        blocking("storage", lambda: _store_answers(runtime)),
+    ]
+    queue = runtime.ports.queue
+    if isinstance(queue, HueyQueue):  # tests may give an in-process queue: nothing to reach
+        found.append(blocking("queue", queue.pending))
+    found.append(Probe("rate_limits", limiter.ping))
+    return found
+
+
+def rate_limiter(settings: Settings) -> RateLimiter:
+    return RateLimiter(
+        settings.rate_per_second, settings.rate_per_minute, settings.rate_limit_storage
+    )
+
+
 def create_app(runtime: Runtime) -> Starlette:
     settings = runtime.settings
     runtime.db.reuse_reads(settings.cached_read_seconds)  # the API process only: see its help
-    limiter = RateLimiter(
-        settings.rate_per_second, settings.rate_per_minute, settings.rate_limit_storage
-    )
+    limiter = rate_limiter(settings)
     config = api_config(settings)
-    v1 = V1Endpoint(runtime.ports, runtime.box, limiter, config, ACTIONS, runtime.credentials)
+    v1 = V1Endpoint(
+        runtime.ports, runtime.box, limiter, config, ACTIONS, runtime.credentials, outage=outage_of
+    )
     # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -272,6 +299,7 @@ def create_app(runtime: Runtime) -> Starlette:
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
+            *health_routes(probes(runtime, limiter)),
             # The dashboard's first: its /static/dashboard mount must come before /static.
             *dashboard_routes(dashboard(runtime)),
             *web_routes(runtime.ports, PublicUrls(settings.resolved_public_url())),

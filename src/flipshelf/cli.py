@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flipshelf.app import Runtime, build_runtime, sign_in_ports
+from flipshelf.cli_check import register as register_check
 from flipshelf.cli_webhooks import register as register_webhooks
 from flipshelf.db.migrate import upgrade
 from flipshelf.db.workers import SqlWorkers
@@ -328,6 +329,7 @@ def _client_command(name: str, summary: str) -> None:
 
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 register_webhooks(cli, _runtime)
+register_check(cli)
 _client_command("publish", "Upload documents to a server; print the link or embed code.")
 _client_command("download-html", "Download a collection's offline HTML package.")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.pool import NullPool
 
@@ -32,6 +32,15 @@ SQLITE_POOL_SIZE = 40
 SQLITE_POOL_OVERFLOW = 10
 
 T = TypeVar("T")
+
+# What a database that cannot be reached raises (stopped, restarting, network gone): an outage,
+# not a bug (flipshelf/health.py). SQLite's "database is locked" past the busy timeout is one too.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,
+)
 
 
 def _casefold(value: str | None) -> str | None:
@@ -97,6 +106,11 @@ class Database:
         show within `seconds`, this process's own at once. For the API process only: workers and
         the CLI act on what they read, so they keep the default 0 (ask on every read)."""
         self._reuse_seconds, self._timer = seconds, timer
+
+    def ping(self) -> None:
+        """One round trip; raises one of UNREACHABLE when the database cannot answer."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     @property
     def dialect(self) -> str:

@@ -27,6 +27,8 @@ BOOK = "book"
 # A key no upload can have: the widget asks the store for a signed URL of it only to learn the
 # store's origin (for its Content-Security-Policy).
 ORIGIN_PROBE = f"{FLIPBOOKS}/origin-probe/manifest.json"
+# What `flipshelf check` writes, reads back and deletes to prove the store is writable.
+HEALTH_PROBE = "health/check-probe"
 
 
 class ImageRole(Enum):

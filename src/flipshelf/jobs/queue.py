@@ -101,6 +101,10 @@ class HueyQueue:
                 f"{sorted(own)} (mixed flipshelf versions, or a changed task name?)"
             )
 
+    def pending(self) -> int:
+        """Messages waiting in the queue store (one round trip; raises when it is down)."""
+        return int(self.huey.pending_count())
+
     def convert(self, flipbook_hash: str) -> None:
         self._convert(flipbook_hash)
 

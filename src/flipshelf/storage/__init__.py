@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from obstore.exceptions import GenericError
+
 from flipshelf.storage.keys import InvalidKey, check_key
 from flipshelf.storage.local import LocalFileStore
 from flipshelf.storage.objects import MemoryFileStore, ObjectFileStore
@@ -22,6 +24,7 @@ from flipshelf.storage.s3 import (
 )
 
 __all__ = [
+    "UNREACHABLE",
     "InvalidKey",
     "LocalFileStore",
     "MemoryFileStore",
@@ -36,6 +39,9 @@ __all__ = [
 ]
 
 Store = LocalFileStore | ObjectFileStore
+# What an object store that cannot be reached raises (obstore wraps its retries' last network
+# error in GenericError): an outage, not a bug (flipshelf/health.py).
+UNREACHABLE: tuple[type[BaseException], ...] = (GenericError,)
 
 
 def make_store(url: str, credentials: S3Credentials | None = None) -> Store:

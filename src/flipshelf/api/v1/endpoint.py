@@ -42,6 +42,8 @@ from flipshelf.web.urls import PublicUrls
 
 log = structlog.get_logger("flipshelf.api")
 
+# The reason sent with 22 when a dependency is down (fixed wording: no library message).
+UNAVAILABLE = "temporarily unavailable, retry shortly"
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -79,12 +81,16 @@ class V1Endpoint:
         actions: dict[str, Action],
         credentials: CredentialCache | None = None,
         throttle: SignatureThrottle | None = None,
+        outage: Callable[[BaseException], str | None] = lambda _error: None,
     ) -> None:
         self.ports, self.box, self.limiter = ports, box, limiter
         self.config, self.actions = config, actions
         self.credentials = credentials or CredentialCache(ttl=0)
         self.staging_budget = StagingBudget(config.staging_bytes)
         self.throttle = throttle or SignatureThrottle()
+        # Names the dependency an error shows unreachable (flipshelf/health.py): such a call
+        # answers 22 and the client retries; nothing was acknowledged, so nothing is lost.
+        self.outage = outage
 
     async def handle(self, request: Request) -> Response:
         request_id = secrets.token_hex(8)
@@ -95,11 +101,21 @@ class V1Endpoint:
         except FlipshelfError as refusal:
             code, data, reason = refusal.code, None, refusal.reason
             log.info("refused", request_id=request_id, code=int(code), reason=refusal.detail)
-        except Exception:
+        except Exception as error:
             code, data = Code.INTERNAL_ERROR, None
-            log.exception(
-                "internal error", request_id=request_id, action=state.params.get("action")
-            )
+            if dependency := self.outage(error):
+                code, reason = Code.MAINTENANCE, UNAVAILABLE
+                log.warning(
+                    "dependency unreachable",
+                    request_id=request_id,
+                    dependency=dependency,
+                    action=state.params.get("action"),
+                    error=type(error).__name__,
+                )
+            else:
+                log.exception(
+                    "internal error", request_id=request_id, action=state.params.get("action")
+                )
         finally:
             # Whatever the action did not move into the store is not kept.
             state.body.discard()

@@ -7,14 +7,20 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flipshelf.domain.errors import RatePerMinuteExceeded, RatePerSecondExceeded
 
 SECOND, MINUTE = 1.0, 60.0
+# A pooled connection that a Redis restart closed fails on its next use; redis-py then drops it,
+# so one more try goes through a fresh connection. A Redis that is really down fails again, and
+# the endpoint answers 22 (flipshelf/health.py).
+STALE_CONNECTION = (RedisConnectionError, RedisTimeoutError)
 
 
 class MovingWindow:
@@ -96,6 +102,7 @@ class RateLimiter:
         # limits' async Redis defaults to `coredis`; we ship `redis` (the redis extra).
         storage = storage_from_string(f"async+{storage_url}", implementation="redispy")
         assert isinstance(storage, Storage)
+        self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._second = RateLimitItemPerSecond(per_second)
         self._minute = RateLimitItemPerMinute(per_minute)
@@ -106,7 +113,25 @@ class RateLimiter:
         if self._memory is not None:
             self._memory.admit(api_key)
             return
-        if not await self._limiter.hit(self._second, "s", api_key):
+        if not await self._hit(self._second, "s", api_key):
             raise RatePerSecondExceeded()
-        if not await self._limiter.hit(self._minute, "m", api_key):
+        if not await self._hit(self._minute, "m", api_key):
             raise RatePerMinuteExceeded()
+
+    async def _hit(self, item: RateLimitItem, scope: str, api_key: str) -> bool:
+        try:
+            return await self._limiter.hit(item, scope, api_key)
+        except STALE_CONNECTION:
+            return await self._limiter.hit(item, scope, api_key)
+
+    async def ping(self) -> None:
+        """Raises when the shared store cannot be reached (readiness); memory always can."""
+        if self._memory is not None:
+            return
+        for _attempt in range(2):  # the first may meet a connection a restart closed
+            try:
+                if await self._storage.check():
+                    return
+            except STALE_CONNECTION:
+                pass
+        raise RedisConnectionError("the rate-limit store does not answer")

@@ -1,0 +1,133 @@
+"""`flipshelf check`: the readiness probes `/readyz` runs (flipshelf/health.py) plus what only an
+operator's start-up check can afford: the server key opens the stored secrets, the file store
+takes a write, the migrations are current, the CJK fallback fonts draw. One line per problem,
+exit status 1 when there is any (docs/health.md). Registered on `cli` by `register`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.markup import escape
+
+from flipshelf.app import Runtime, build_runtime, probes, rate_limiter
+from flipshelf.db.migrate import pending
+from flipshelf.domain import layout
+from flipshelf.health import Finding, probe_all
+from flipshelf.services import accounts
+from flipshelf.settings import Settings
+
+out = Console()
+err = Console(stderr=True)
+PROBE = b"flipshelf check\n"
+
+
+def register(cli: typer.Typer) -> None:
+    """Adds `check` to the main command."""
+    cli.command("check")(check)
+
+
+def check(
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    fonts: Annotated[bool, typer.Option(help="Also check the CJK fallback fonts.")] = True,
+) -> None:
+    """Check the settings and every dependency; exit 1 with one line per problem."""
+    try:
+        settings = Settings()
+    except ValidationError as invalid:
+        _report([Finding("settings", False, _setting_error(invalid))], as_json)
+        return
+    findings = run_checks(settings, fonts)
+    _report(findings, as_json)
+
+
+def run_checks(settings: Settings, fonts: bool = True) -> list[Finding]:
+    findings = [_catching("migrations", lambda: _migrations(settings))]
+    runtime = build_runtime(settings)
+    try:
+        findings += asyncio.run(probe_all(probes(runtime, rate_limiter(settings))))
+        findings.append(_catching("server_key", lambda: _server_key(runtime)))
+        findings.append(_catching("storage_write", lambda: _storage_write(runtime)))
+        if fonts:
+            findings.append(_catching("fonts", _fonts))
+    finally:
+        runtime.ports.inspector.close()
+        runtime.db.dispose()
+    return findings
+
+
+def _report(findings: list[Finding], as_json: bool) -> None:
+    failed = [finding for finding in findings if not finding.ok]
+    if as_json:
+        typer.echo(json.dumps([{"check": f.name, "ok": f.ok, "error": f.detail} for f in findings]))
+    else:
+        for finding in findings:
+            if finding.ok:
+                out.print(f"ok    {finding.name}")
+        for finding in failed:
+            err.print(f"FAIL  {finding.name}: {escape(finding.detail)}", soft_wrap=True)
+    if failed:
+        raise typer.Exit(code=1)
+
+
+def _catching(name: str, check: Callable[[], str]) -> Finding:
+    """Runs one check: it answers a problem ("" for none) or raises one."""
+    try:
+        problem = check()
+    except Exception as error:  # a check reports every failure as a line; it never crashes
+        lines = str(error).strip().splitlines()
+        problem = f"{type(error).__name__}: {lines[0][:200] if lines else ''}"
+    return Finding(name, not problem, problem)
+
+
+def _setting_error(invalid: ValidationError) -> str:
+    first = invalid.errors()[0]
+    name = "FLIPSHELF_" + "_".join(str(part) for part in first["loc"]).upper()
+    return f"{name}: {first['msg']}"
+
+
+def _migrations(settings: Settings) -> str:
+    missing = pending(settings.resolved_database_url())
+    if not missing:
+        return ""
+    return f"{len(missing)} migration(s) not applied ({missing[0]}...): run `flipshelf migrate`"
+
+
+def _server_key(runtime: Runtime) -> str:
+    """The key must open a stored secret: with a wrong key every API call would fail."""
+    active = [account for account in runtime.ports.accounts.all() if account.is_active]
+    if not active:
+        return ""  # nothing sealed yet: any key will do
+    try:
+        accounts.credentials(runtime.ports, runtime.box, active[0].api_key)
+    except RuntimeError:
+        return "the server key does not open the stored API secrets (FLIPSHELF_SERVER_KEY?)"
+    return ""
+
+
+def _storage_write(runtime: Runtime) -> str:
+    files = runtime.ports.files
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "probe"
+        probe.write_bytes(PROBE)
+        files.put_file(layout.HEALTH_PROBE, probe)
+    try:
+        with files.open_read(layout.HEALTH_PROBE) as stored:
+            if stored.read() != PROBE:
+                return "the file store gave back something else than was written"
+    finally:
+        files.delete(layout.HEALTH_PROBE)
+    return ""
+
+
+def _fonts() -> str:
+    from flipshelf.conversion.fonts import missing_fallback_fonts
+
+    return "; ".join(missing_fallback_fonts())
