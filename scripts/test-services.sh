@@ -5,6 +5,14 @@
 #   scripts/test-services.sh stop     stop every service and remove all their files
 #   scripts/test-services.sh env      print the path of the env file (`. "$(... env)"` loads it)
 #   scripts/test-services.sh status   say what runs
+#   scripts/test-services.sh stop-one NAME    stop one started service, keeping its port and files
+#   scripts/test-services.sh start-one NAME   start it again on the same port (a real restart)
+#
+# stop-one/start-one are for outage tests (tests/outages/): they run on services started in a
+# FLIPSHELF_SERVICES_DIR of their own, so stopping one never breaks another test. PostgreSQL
+# keeps its data across the restart; Redis runs without persistence and moto keeps objects in
+# memory, so after their restart they are empty (the bucket is made again): what a queue or
+# store restart without its data looks like.
 #
 # State (data, logs, sockets, the env file) lives in FLIPSHELF_SERVICES_DIR, default a directory
 # under /tmp named after this checkout; `make test` gives each run its own, so two runs at once
@@ -242,6 +250,79 @@ browser_stop() {
   return 0  # nothing runs between tests: each test starts and stops its own Chromium
 }
 
+# --- restarts (outage tests) ---------------------------------------------------------------
+
+env_port() {
+  # The port of a started service, from its line in the env file.
+  local line
+  line="$(grep "^export $1=" "$ENV_FILE" | tail -n 1)" || die "$1 not in $ENV_FILE"
+  printf '%s' "$line" | sed -n 's/.*127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p'
+}
+
+postgres_restart_start() {
+  local bin port home="$STATE/postgres"
+  bin="$(pg_bindir)"
+  port="$(env_port FLIPSHELF_TEST_POSTGRES_URL)"
+  as_service_user "$bin/pg_ctl" -D "$home/data" -l "$home/server.log" -w -t 60 start -o \
+    "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$home' \
+     -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    >/dev/null || die "PostgreSQL did not start again on $port"
+  say "PostgreSQL started again on 127.0.0.1:$port"
+}
+
+postgres_restart_stop() {
+  local bin
+  bin="$(pg_bindir)"
+  as_service_user "$bin/pg_ctl" -D "$STATE/postgres/data" -m fast -w -t 30 stop >/dev/null
+  say "PostgreSQL stopped (data kept)"
+}
+
+redis_restart_start() {
+  local port home="$STATE/redis"
+  port="$(env_port FLIPSHELF_TEST_REDIS_URL)"
+  redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+    --daemonize yes --pidfile "$home/redis.pid" --dir "$home" --logfile "$home/server.log"
+  redis_answers "$port" || die "Redis did not start again on $port"
+  say "Redis started again on 127.0.0.1:$port"
+}
+
+redis_restart_stop() {
+  redis_stop
+}
+
+s3_restart_start() {
+  local port venv="${FLIPSHELF_S3_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/flipshelf/moto-5.2.5}"
+  port="$(env_port FLIPSHELF_TEST_S3_URL)"
+  setsid "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >>"$STATE/s3/server.log" 2>&1 </dev/null &
+  echo $! >"$STATE/s3/pid"
+  local tries
+  for tries in $(seq 1 150); do
+    if curl -sf -X PUT "http://127.0.0.1:$port/flipshelf-test" -o /dev/null; then
+      say "moto started again on 127.0.0.1:$port (empty; bucket made)"
+      return 0
+    fi
+    sleep 0.2
+  done
+  die "moto did not start again on $port"
+}
+
+s3_restart_stop() {
+  local pid
+  pid="$(cat "$STATE/s3/pid" 2>/dev/null || true)"
+  pid_alive "$pid" || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do pid_alive "$pid" || break; sleep 0.1; done
+  ! pid_alive "$pid" || kill -KILL "$pid" 2>/dev/null || true
+  say "moto stopped"
+}
+
+restart_part() {
+  local action="$1" service="${2:-}"
+  case "$service" in postgres | redis | s3) ;; *) die "$action-one: postgres, redis or s3" ;; esac
+  [ -f "$ENV_FILE" ] || die "not started in $STATE"
+  "${service}_restart_${action}"
+}
+
 # --- commands ------------------------------------------------------------------------------
 
 is_known() {
@@ -289,5 +370,7 @@ case "${1:-}" in
   stop) stop ;;
   env) echo "$ENV_FILE" ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
+  stop-one) restart_part stop "${2:-}" ;;
+  start-one) restart_part start "${2:-}" ;;
+  *) echo "usage: $0 start|stop|env|status|stop-one NAME|start-one NAME" >&2; exit 2 ;;
 esac
