@@ -100,6 +100,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level="warning",
+            log_config=None,  # its lines go through flipshelf/logging.py (JSON when chosen)
         )
     finally:
         supervisor.stop()

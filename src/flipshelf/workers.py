@@ -6,11 +6,15 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 import structlog
+from huey import Huey
 
 from flipshelf.app import build_runtime, conversion_context, delivery_context, package_context
+from flipshelf.health import outage_of
 from flipshelf.jobs.queue import HueyQueue, make_huey
 from flipshelf.jobs.supervisor import lease_owner
 from flipshelf.jobs.worker import JobHandlers, Sweeper
@@ -33,6 +37,36 @@ def exit_with_parent() -> None:
         log.warning("cannot tie the worker's life to its parent on this system")
 
 
+def quiet_while_unreachable(huey: Huey) -> None:
+    """Huey logs a traceback at every poll of its consumer and scheduler while its queue store
+    is down. Instead: one warning when it stops answering, one line when it answers again; a
+    poll that finds it down counts as finding nothing, so Huey keeps polling quietly. Jobs
+    queued meanwhile are in the database: the sweep sends them again (docs/health.md)."""
+    state = {"down": False}
+
+    def guard(read: Callable[..., Any], nothing: Callable[[], Any]) -> Callable[..., Any]:
+        def guarded(*args: Any) -> Any:
+            try:
+                found = read(*args)
+            except Exception as error:
+                dependency = outage_of(error)
+                if dependency is None:
+                    raise
+                if not state["down"]:
+                    log.warning("job queue unreachable; polling quietly", dependency=dependency)
+                state["down"] = True
+                return nothing()
+            if state["down"]:
+                log.warning("job queue answers again")
+                state["down"] = False
+            return found
+
+        return guarded
+
+    huey.dequeue = guard(huey.dequeue, lambda: None)
+    huey.read_schedule = guard(huey.read_schedule, list)
+
+
 def run_worker(settings: Settings, threads: int = 1) -> None:
     """Blocks, running jobs. Each thread converts one document at a time; a conversion itself
     renders in its own processes, so one thread already keeps the cores busy."""
@@ -40,6 +74,7 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     queue = HueyQueue(
         make_huey(settings), handlers.convert, handlers.zoom, handlers.package, handlers.deliver
     )
+    quiet_while_unreachable(queue.huey)
     queue.check_task_names()  # before taking any job: a mismatch would drop every one
     runtime = build_runtime(settings, queue=queue)
     owner = lease_owner(os.getpid())

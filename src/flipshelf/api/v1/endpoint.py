@@ -94,6 +94,11 @@ class V1Endpoint:
 
     async def handle(self, request: Request) -> Response:
         request_id = secrets.token_hex(8)
+        # Every line logged while this call runs carries its id (flipshelf/logging.py).
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            return await self._answer(request, request_id)
+
+    async def _answer(self, request: Request, request_id: str) -> Response:
         state = _RequestState()
         reason: str | None = None
         try:
