@@ -19,7 +19,9 @@ SHARED: list[structlog.typing.Processor] = [
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 
-QUIET = ("httpx", "httpcore")
+# httpx logs every request's full URL at INFO (a fetched fileUrl may hold a token); alembic
+# says "Context impl SQLiteImpl." at every command that checks the schema.
+QUIET = ("httpx", "httpcore", "alembic")
 
 
 def configure(log_format: str, level: str) -> None:
@@ -57,6 +59,5 @@ def _route_standard_logging(renderer: structlog.typing.Processor, level: int) ->
         library = logging.getLogger(name)
         library.handlers.clear()
         library.propagate = True
-    # httpx logs every request's full URL at INFO: a fetched fileUrl may hold a token.
     for name in QUIET:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
