@@ -61,6 +61,13 @@ from flipshelf_client.models import (
 )
 from flipshelf_client.plans import Backoff
 from flipshelf_client.signing import Signing
+from flipshelf_client.webhook_models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from flipshelf_client.webhooks import sign_webhook, verify_webhook
 
 __all__ = [
@@ -77,6 +84,7 @@ __all__ = [
     "ConfigurationError",
     "ConversionFailed",
     "ConvertStatus",
+    "DeliveryStatus",
     "DownloadFailed",
     "FileTooLarge",
     "Flipbook",
@@ -110,6 +118,10 @@ __all__ = [
     "UploadRejected",
     "UserStats",
     "WaitTimeout",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "WebhookSignatureError",
     "sign_webhook",
     "verify_webhook",
