@@ -1,65 +1,19 @@
 """The webhook actions through the client against a real `flipshelf serve`, and a delivery that
-server really sent to a receiver on 127.0.0.1 verified with the client's `verify_webhook`. Also:
-every action of the server's registry has a method on both clients (and a row in docs/client.md),
-so an action added to the server without one fails here."""
+server really sent to a receiver on 127.0.0.1 verified with the client's `verify_webhook`."""
 
 from __future__ import annotations
 
-import inspect
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 import flipshelf_client as fc
 from flipshelf_client import actions
-from flipshelf_client.methods import async_method, sync_method
 from hook_receiver import hook_receiver
 from live_server import LiveServer
-from samples import REPO
 
 WAIT = 180.0  # seconds: generous, the machine is shared; a deadline, never a sleep
-
-
-def _placeholder_call(build: object) -> str:
-    """The v1 action a builder makes, built with placeholder arguments."""
-    assert callable(build)
-    arguments: dict[str, object] = {}
-    parameters = inspect.signature(build).parameters
-    for name, parameter in parameters.items():
-        if parameter.default is inspect.Parameter.empty:
-            arguments[name] = "x"
-    if "file_url" in parameters:
-        arguments["file_url"] = "https://example.com/a.pdf"  # an upload takes file or URL
-    call = build(**arguments)
-    assert isinstance(call, actions.Call)
-    return call.action
-
-
-def _client_actions(kind: type, method_kind: type) -> dict[str, str]:
-    """v1 action -> the method of `kind` that calls it (the raw call left out)."""
-    found: dict[str, str] = {}
-    for name, member in vars(kind).items():
-        if isinstance(member, method_kind):
-            build = member.build  # type: ignore[attr-defined]
-            if build.__module__ == actions.__name__ and build is not actions.raw:
-                found[_placeholder_call(build)] = name
-    return found
-
-
-def test_every_server_action_has_a_method_on_both_clients_and_in_the_docs() -> None:
-    registry = pytest.importorskip("flipshelf.api.v1.actions.registry")
-    server = set(registry.ACTIONS)
-    sync, asynchronous = (
-        _client_actions(fc.Client, sync_method),
-        _client_actions(fc.AsyncClient, async_method),
-    )
-    assert set(sync) == server, f"missing: {server - set(sync)}, unknown: {set(sync) - server}"
-    assert asynchronous == sync
-    table = (REPO / "docs" / "client.md").read_text()
-    for action, method in sync.items():
-        assert re.search(rf"^\| `{re.escape(action)}` \| `{method}\(", table, re.M), action
 
 
 def test_a_list_of_events_is_sent_comma_separated() -> None:
