@@ -288,6 +288,14 @@ def test_a_rate_limited_call_is_sent_again_after_the_pause_the_server_asks() -> 
     assert len({s.params["signature"] for s in server.sent}) == 1  # md5: same call, same signature
 
 
+def test_the_default_retries_outwait_the_minute_window() -> None:
+    clock = FakeClock()
+    server = FakeServer([envelope(32)])
+    with client_for(server, clock) as client, pytest.raises(fc.PerMinuteLimit):
+        client.get_user_stats()
+    assert clock.slept == [5.0, 10.0, 20.0, 40.0] and sum(clock.slept) > 60
+
+
 def test_rate_limit_retries_end_with_the_error() -> None:
     clock = FakeClock()
     server = FakeServer([envelope(31)])
