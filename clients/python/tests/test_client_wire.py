@@ -318,6 +318,20 @@ def test_retries_are_signed_anew_so_strict_mode_never_reuses_a_nonce(tmp_path: P
     assert first.file == second.file == b"%PDF-1.4 tiny"  # the path is read again
 
 
+def test_a_retried_upload_from_a_file_object_sends_it_whole_again() -> None:
+    stream = io.BytesIO(b"skip%PDF-1.4 tiny")
+    stream.seek(4)  # sent from where it stands, in every attempt
+    progress: list[tuple[int, int | None]] = []
+    server = FakeServer([envelope(31), envelope(data=collection_wire())])
+    with client_for(server) as client:
+        client.create_collection(
+            stream, filename="a.pdf", on_progress=lambda sent, total: progress.append((sent, total))
+        )
+    first, second = server.sent
+    assert first.file == second.file == b"%PDF-1.4 tiny"
+    assert progress == [(0, 13), (13, 13)] * 2
+
+
 def test_an_upload_from_a_stream_that_cannot_rewind_is_not_retried() -> None:
     server = FakeServer([envelope(31), envelope(data=collection_wire())])
     with client_for(server) as client, pytest.raises(fc.PerSecondLimit):
