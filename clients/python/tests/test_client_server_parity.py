@@ -14,6 +14,7 @@ import flipshelf_client as fc
 from flipshelf_client import actions
 from flipshelf_client.errors import BY_CODE
 from flipshelf_client.methods import async_method, sync_method
+from flipshelf_client.steps import Call
 from samples import REPO
 
 
@@ -28,7 +29,7 @@ def _placeholder_call(build: object) -> str:
     if "file_url" in parameters:
         arguments["file_url"] = "https://example.com/a.pdf"  # an upload takes file or URL
     call = build(**arguments)
-    assert isinstance(call, actions.Call)
+    assert isinstance(call, Call)
     return call.action
 
 
@@ -36,8 +37,8 @@ def _client_actions(kind: type, method_kind: type) -> dict[str, str]:
     """v1 action -> the method of `kind` that calls it (the raw call left out)."""
     found: dict[str, str] = {}
     for name, member in vars(kind).items():
-        if isinstance(member, method_kind):
-            build = member.build  # type: ignore[attr-defined]
+        if isinstance(member, sync_method | async_method) and isinstance(member, method_kind):
+            build = member.build
             if build.__module__ == actions.__name__ and build is not actions.raw:
                 found[_placeholder_call(build)] = name
     return found
