@@ -21,6 +21,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         "RATE_PER_MINUTE": "100000",
         # fileUrl tests fetch from a little web server on this machine.
         "FETCH_ALLOW": "127.0.0.1",
+        # Webhook tests deliver to a receiver on this machine (a setting of its own).
+        "WEBHOOK_ALLOW": "127.0.0.1",
     }
     with live_server(directory, **settings) as running:
         yield running

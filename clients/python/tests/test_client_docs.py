@@ -67,6 +67,7 @@ def test_the_python_examples_run_against_a_real_server(
         "InvalidCollectionHash 46",
         "refused:",
         "event flipbook.converted",
+        "secret kept: True",
     ):
         assert expected in out, f"{expected!r} not in:\n{out}"
     assert (tmp_path / "spring.zip").stat().st_size > 0

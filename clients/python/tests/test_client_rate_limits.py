@@ -27,12 +27,15 @@ class Counting(httpx.HTTPTransport):
     def __init__(self) -> None:
         super().__init__()
         self.refused = 0
+        self.codes: set[int] = set()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = super().handle_request(request)
         response.read()
-        if response.json().get("code") in (31, 32):
+        code = response.json().get("code")
+        if code in (31, 32):
             self.refused += 1
+            self.codes.add(code)
         return response
 
 
@@ -52,6 +55,19 @@ def test_with_retries_a_burst_all_passes_paced_by_the_server(limited: LiveServer
         answers = [client.get_user_stats() for _ in range(15)]
     assert len(answers) == 15
     assert transport.refused >= 1  # 15 calls cannot pass in under two seconds at 5 a second
+
+
+def test_with_the_default_retries_a_burst_past_the_minute_limit_passes(
+    limited: LiveServer,
+) -> None:
+    # The 61st call of a burst is refused (32) until the burst's first call is a minute old:
+    # the default retries must wait that long in total (5 + 10 + 20 + 40 s), not give up.
+    api_key, secret = limited.new_account("minute")
+    transport = Counting()
+    with fc.Client(limited.url, api_key, secret, transport=transport, trust_env=False) as client:
+        answers = [client.get_user_stats() for _ in range(62)]
+    assert len(answers) == 62
+    assert 32 in transport.codes  # the minute's limit was met, not merely the second's
 
 
 def test_waiting_for_a_conversion_stays_within_the_limits(

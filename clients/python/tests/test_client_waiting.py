@@ -87,6 +87,19 @@ def test_network_faults_and_maintenance_are_waited_out() -> None:
     assert len(server.sent) == 4
 
 
+def test_a_gateways_502_503_504_are_waited_out_but_other_http_errors_are_not() -> None:
+    done = envelope(data=collection_wire("k3v9q2m8xz", item_wire()))
+    gateway = [httpx.Response(status, text="Bad gateway") for status in (502, 503, 504)]
+    server = FakeServer([*gateway, done])
+    with client_for(server) as client:
+        client.wait_until_complete("k3v9q2m8xz")
+    assert len(server.sent) == 4
+    server = FakeServer([httpx.Response(404, text="Not found"), done])
+    with client_for(server) as client, pytest.raises(fc.ProtocolError) as raised:
+        client.wait_until_complete("k3v9q2m8xz")
+    assert not isinstance(raised.value, fc.GatewayUnavailable) and len(server.sent) == 1
+
+
 def test_other_refusals_end_the_wait_at_once() -> None:
     server = FakeServer([envelope(43)])
     with client_for(server) as client, pytest.raises(fc.Forbidden):

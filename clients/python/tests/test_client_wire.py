@@ -288,6 +288,14 @@ def test_a_rate_limited_call_is_sent_again_after_the_pause_the_server_asks() -> 
     assert len({s.params["signature"] for s in server.sent}) == 1  # md5: same call, same signature
 
 
+def test_the_default_retries_outwait_the_minute_window() -> None:
+    clock = FakeClock()
+    server = FakeServer([envelope(32)])
+    with client_for(server, clock) as client, pytest.raises(fc.PerMinuteLimit):
+        client.get_user_stats()
+    assert clock.slept == [5.0, 10.0, 20.0, 40.0] and sum(clock.slept) > 60
+
+
 def test_rate_limit_retries_end_with_the_error() -> None:
     clock = FakeClock()
     server = FakeServer([envelope(31)])
@@ -308,6 +316,20 @@ def test_retries_are_signed_anew_so_strict_mode_never_reuses_a_nonce(tmp_path: P
     first, second = server.sent
     assert first.params["nonce"] != second.params["nonce"]
     assert first.file == second.file == b"%PDF-1.4 tiny"  # the path is read again
+
+
+def test_a_retried_upload_from_a_file_object_sends_it_whole_again() -> None:
+    stream = io.BytesIO(b"skip%PDF-1.4 tiny")
+    stream.seek(4)  # sent from where it stands, in every attempt
+    progress: list[tuple[int, int | None]] = []
+    server = FakeServer([envelope(31), envelope(data=collection_wire())])
+    with client_for(server) as client:
+        client.create_collection(
+            stream, filename="a.pdf", on_progress=lambda sent, total: progress.append((sent, total))
+        )
+    first, second = server.sent
+    assert first.file == second.file == b"%PDF-1.4 tiny"
+    assert progress == [(0, 13), (13, 13)] * 2
 
 
 def test_an_upload_from_a_stream_that_cannot_rewind_is_not_retried() -> None:

@@ -24,6 +24,7 @@ from flipshelf_client.errors import (
     FileTooLarge,
     FlipshelfError,
     Forbidden,
+    GatewayUnavailable,
     InternalError,
     InvalidAction,
     InvalidCollectionHash,
@@ -61,6 +62,13 @@ from flipshelf_client.models import (
 )
 from flipshelf_client.plans import Backoff
 from flipshelf_client.signing import Signing
+from flipshelf_client.webhook_models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from flipshelf_client.webhooks import sign_webhook, verify_webhook
 
 __all__ = [
@@ -77,11 +85,13 @@ __all__ = [
     "ConfigurationError",
     "ConversionFailed",
     "ConvertStatus",
+    "DeliveryStatus",
     "DownloadFailed",
     "FileTooLarge",
     "Flipbook",
     "FlipshelfError",
     "Forbidden",
+    "GatewayUnavailable",
     "InsecureProfileWarning",
     "InternalError",
     "InvalidAction",
@@ -110,6 +120,10 @@ __all__ = [
     "UploadRejected",
     "UserStats",
     "WaitTimeout",
+    "WebhookDelivery",
+    "WebhookDeliveryList",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "WebhookSignatureError",
     "sign_webhook",
     "verify_webhook",

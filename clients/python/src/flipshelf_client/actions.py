@@ -3,7 +3,7 @@ server reads them, and the parser of its answer. `Client` and `AsyncClient` send
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from enum import Enum
 from typing import Protocol, TypeVar
@@ -12,6 +12,12 @@ from flipshelf_client import models
 from flipshelf_client.models import Collection, CollectionStatus
 from flipshelf_client.steps import Call
 from flipshelf_client.uploads import FileSource, Progress, Upload
+from flipshelf_client.webhook_models import (
+    WebhookDelivery,
+    WebhookDeliveryList,
+    WebhookEndpoint,
+    webhook_list,
+)
 
 T = TypeVar("T")
 Value = str | int | bool | date | Enum | None
@@ -259,6 +265,42 @@ def delete_flipbook(collection_hash: str, flipbook_hash: str) -> Call[None]:
 def get_private_link(collection_hash: str, *, expires_in: int | None = None) -> Call[str]:
     params = wire(collectionHash=collection_hash, expiresIn=expires_in)
     return Call("collection.getPrivateLink", params, models.private_link)
+
+
+def set_webhook(
+    url: str, *, events: Iterable[str] | str | None = None, webhook_id: str | None = None
+) -> Call[WebhookEndpoint]:
+    """Registers an endpoint (its `secret` is in this answer only), or with `webhook_id`
+    gives that endpoint a new `url` and `events` and enables it again. `events`: names (see
+    `WebhookEvent`), or None or `"*"` for all, those a later server adds included."""
+    if events is not None and not isinstance(events, str):
+        events = ",".join(events)
+    params = wire(url=url, events=events, webhookId=webhook_id)
+    return Call("user.setWebhook", params, WebhookEndpoint.from_wire)
+
+
+def list_webhooks() -> Call[tuple[WebhookEndpoint, ...]]:
+    return Call("user.getWebhooks", {}, webhook_list)
+
+
+def delete_webhook(webhook_id: str) -> Call[None]:
+    return Call("user.deleteWebhook", wire(webhookId=webhook_id), models.nothing)
+
+
+def get_webhook_deliveries(
+    webhook_id: str, *, start: int | None = None, stop: int | None = None
+) -> Call[WebhookDeliveryList]:
+    """The endpoint's delivery log, newest first; `start`/`stop` page it as in
+    `list_collections`."""
+    params = wire(webhookId=webhook_id, **{"from": start, "to": stop})
+    return Call("user.getWebhookDeliveries", params, WebhookDeliveryList.from_wire)
+
+
+def redeliver_webhook(webhook_id: str, event_id: str) -> Call[WebhookDelivery]:
+    """Sends the event to the endpoint again now (same event id), with a fresh day of
+    retries; answers the delivery, now pending."""
+    params = wire(webhookId=webhook_id, eventId=event_id)
+    return Call("user.redeliverWebhook", params, WebhookDelivery.from_wire)
 
 
 def raw(action: str, params: dict[str, Value], upload: Upload | None = None) -> Call[object]:

@@ -46,6 +46,11 @@ class ProtocolError(FlipshelfError):
     """The server answered, but not with a v1 envelope (wrong URL, a proxy's error page...)."""
 
 
+class GatewayUnavailable(ProtocolError):
+    """A proxy in front of the server answered 502, 503 or 504: the server is restarting or
+    overloaded. Waits (`wait_until_complete`, `download_package`) try again."""
+
+
 class ApiError(FlipshelfError):
     """The server refused the call: an envelope whose code is not 20."""
 

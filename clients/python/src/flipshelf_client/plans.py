@@ -2,10 +2,10 @@
 conversion, and fetching a collection's offline package.
 
 Polling keeps within the reference's default rate limits (5 calls a second, 60 a minute, per
-key): the first poll comes after one second, and the pause grows by half each time up to eight
-seconds, so a wait makes at most 11 calls in its first minute and 8 a minute after that, leaving
-the rest of the key's budget to the caller's other work. A rate-limit refusal (31, 32) makes the
-next pause at least as long as the server asks.
+key): the second poll comes one second after the first, and the pause grows by half each time up
+to eight seconds, so a wait makes at most 11 calls in its first minute and 8 a minute after that,
+leaving the rest of the key's budget to the caller's other work. A rate-limit refusal (31, 32)
+makes the next pause at least as long as the server asks.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from flipshelf_client.errors import (
     CollectionProcessing,
     ConversionFailed,
     DownloadFailed,
+    GatewayUnavailable,
     InternalError,
     Maintenance,
     PackageFailed,
@@ -31,7 +32,7 @@ from flipshelf_client.steps import Call, Plan, T, download, now, perform, sleep
 from flipshelf_client.uploads import Progress
 
 # Worth another try once the pause is over: the server was briefly away or busy.
-TRANSIENT = (TransportError, Maintenance, InternalError)
+TRANSIENT = (TransportError, GatewayUnavailable, Maintenance, InternalError)
 # A download link lives a minute by default; one that expired before we began is asked anew.
 EXPIRED_LINK_RETRIES = 3
 
@@ -98,7 +99,8 @@ def wait_until_complete(
 
     `on_progress` gets every answer (each item's `pages_ready` of `page_count`). An item that
     ended FAILED raises `ConversionFailed` unless `raise_on_failure=False`. Raises `WaitTimeout`
-    after `timeout` seconds; network faults and 22/50 answers are retried until then."""
+    after `timeout` seconds; network faults, a gateway's 502/503/504 and 22/50 answers are
+    retried until then."""
     poll = _Poll(f"the conversion of {collection_hash}", timeout, backoff)
     yield from poll.start()
     while True:

@@ -12,7 +12,7 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import BinaryIO
 
@@ -32,6 +32,13 @@ class Upload:
     source: FileSource
     filename: str | None = None
     on_progress: Progress | None = None
+    # Where a seekable stream stood when the call was made: every attempt sends from there
+    # (a retry's body is built after the first attempt has read the stream to its end).
+    start: int | None = field(init=False, default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, str | os.PathLike) and _seekable(self.source):
+            object.__setattr__(self, "start", self.source.tell())
 
     def name(self) -> str:
         """The file name sent in the part's header: only the last path segment, never a
@@ -46,7 +53,7 @@ class Upload:
     def size(self) -> int | None:
         if isinstance(self.source, str | os.PathLike):
             return Path(self.source).stat().st_size
-        return _remaining(self.source)
+        return _remaining(self.source, self.start)
 
     @property
     def rewindable(self) -> bool:
@@ -60,13 +67,13 @@ def _seekable(stream: BinaryIO) -> bool:
         return False
 
 
-def _remaining(stream: BinaryIO) -> int | None:
-    """Bytes from the current position to the end, for a seekable stream."""
-    if not _seekable(stream):
+def _remaining(stream: BinaryIO, start: int | None) -> int | None:
+    """Bytes from `start` to the end, for a seekable stream (its position left as it was)."""
+    if start is None:
         return None
-    start = stream.tell()
+    position = stream.tell()
     end = stream.seek(0, os.SEEK_END)
-    stream.seek(start)
+    stream.seek(position)
     return end - start
 
 
@@ -86,7 +93,6 @@ class MultipartBody:
         self._file_head = self._file_header(upload) if upload else b""
         self._tail = (b"\r\n" if upload else b"") + f"--{self.boundary}--\r\n".encode()
         self._file_size = upload.size() if upload else 0
-        self._start = self._position()
 
     @property
     def content_type(self) -> str:
@@ -120,11 +126,6 @@ class MultipartBody:
             f"Content-Type: {kind}\r\n\r\n"
         ).encode()
 
-    def _position(self) -> int | None:
-        if self.upload is None or isinstance(self.upload.source, str | os.PathLike):
-            return None
-        return self.upload.source.tell() if _seekable(self.upload.source) else None
-
     @contextmanager
     def _opened(self) -> Iterator[BinaryIO]:
         assert self.upload is not None
@@ -133,8 +134,8 @@ class MultipartBody:
             with open(source, "rb") as stream:
                 yield stream
             return
-        if self._start is not None:
-            source.seek(self._start)
+        if self.upload.start is not None:
+            source.seek(self.upload.start)
         yield source
 
     def chunks(self) -> Iterator[bytes]:

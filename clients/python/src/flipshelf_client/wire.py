@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from flipshelf_client.errors import ProtocolError, api_error
+from flipshelf_client.errors import GatewayUnavailable, ProtocolError, api_error
 from flipshelf_client.signing import Signing, signed_params
 from flipshelf_client.steps import Call, T
 from flipshelf_client.uploads import MultipartBody
@@ -26,6 +26,7 @@ def _user_agent() -> str:
 
 
 USER_AGENT = _user_agent()
+GATEWAY_STATUSES = frozenset({502, 503, 504})
 
 
 def endpoint(base_url: str) -> str:
@@ -82,7 +83,9 @@ def decode(call: Call[T], status_code: int, headers: Any, content: bytes) -> T:
     """The parsed `data` of a successful answer; raises the code's `ApiError` otherwise."""
     request_id = headers.get("x-request-id")
     if status_code != 200:
-        raise ProtocolError(
+        # A gateway's 502/503/504 says the server is away for a moment, not that this is no v1.
+        kind = GatewayUnavailable if status_code in GATEWAY_STATUSES else ProtocolError
+        raise kind(
             f"{call.action}: HTTP {status_code} from the server, not a v1 answer",
             request_id=request_id,
         )
