@@ -129,3 +129,12 @@ class Api:
 @pytest.fixture
 def api(client: TestClient, tenant: Tenant) -> Api:
     return Api(client, tenant)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An installation's data directory, made as `serve` makes it: other commands refuse to
+    start a new installation where none exists (tests/integration/test_cli_operator.py)."""
+    made = tmp_path / "data"
+    made.mkdir()
+    return made

@@ -53,7 +53,7 @@ from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SignInPorts, SystemClock
 from flipshelf.services.uploads import UploadLimits
 from flipshelf.services.webhook_ports import WebhookPorts
-from flipshelf.settings import Settings
+from flipshelf.settings import Settings, load_settings
 from flipshelf.storage import S3Credentials, make_store
 from flipshelf.web.dashboard.context import Dashboard
 from flipshelf.web.dashboard.routes import dashboard_routes
@@ -320,7 +320,7 @@ def app_from_environment() -> Starlette:
     """For `uvicorn flipshelf.app:app_from_environment --factory` and multi-worker servers."""
     from flipshelf.logging import configure
 
-    settings = Settings()
+    settings = load_settings()
     configure(settings.log_format, settings.log_level)
     runtime = build_runtime(settings)
     runtime.ports.inspector.warm_up()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import sys
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from flipshelf.app import Runtime, build_runtime, sign_in_ports
 from flipshelf.cli_check import register as register_check
+from flipshelf.cli_check import server_key_problem
 from flipshelf.cli_webhooks import register as register_webhooks
 from flipshelf.db.migrate import upgrade
 from flipshelf.db.workers import SqlWorkers
@@ -29,7 +31,7 @@ from flipshelf.domain.signin import (
 from flipshelf.jobs.supervisor import Supervisor
 from flipshelf.logging import configure
 from flipshelf.services import accounts, links, signin
-from flipshelf.settings import Settings
+from flipshelf.settings import Settings, SettingsError, load_settings
 from flipshelf.web.urls import PublicUrls
 
 cli = typer.Typer(help="flipshelf: a self-hosted flipbook server.", no_args_is_help=True)
@@ -38,17 +40,85 @@ cli.add_typer(accounts_cli, name="accounts")
 collections_cli = typer.Typer(help="Work with collections.", no_args_is_help=True)
 cli.add_typer(collections_cli, name="collections")
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one problem, one line, whatever the terminal
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _runtime(settings: Settings | None = None) -> Runtime:
-    settings = settings or Settings()
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"flipshelf {version('flipshelf')}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """flipshelf: a self-hosted flipbook server."""
+
+
+def _settings() -> Settings:
+    """The settings `serve` reads too (environment, ./.env, <data dir>/.env); invalid ones end
+    the command with one line each, naming the variable (exit 2)."""
+    try:
+        return load_settings()
+    except SettingsError as invalid:
+        for line in str(invalid).splitlines():
+            err.print(f"[red]error:[/red] {line}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def _runtime(settings: Settings | None = None, *, create: bool = False) -> Runtime:
+    """The installation a command acts on, its database migrated."""
+    return build_runtime(_prepared(settings or _settings(), create=create))
+
+
+def _prepared(settings: Settings, *, create: bool) -> Settings:
+    """Logging set up, the data directory checked and the database migrated. Only `serve`,
+    `worker` and `migrate` may start a new installation: any other command pointed at a missing
+    data directory would quietly make a second one (with its own server key) beside the
+    running one, and the keys it printed would answer 41 there."""
     configure(settings.log_format, settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.data_dir.is_dir():
+        if not create and _uses_data_dir(settings):
+            raise _fail(
+                f"FLIPSHELF_DATA_DIR: {settings.data_dir.resolve()} does not exist. Point "
+                "FLIPSHELF_DATA_DIR at the data directory `flipshelf serve` uses (or put it in "
+                "a .env file), or start `flipshelf serve` there first."
+            )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url())
-    return build_runtime(settings)
+    return settings
+
+
+def _uses_data_dir(settings: Settings) -> bool:
+    """Whether the data directory holds anything of the installation (database, files, key)."""
+    return not (settings.database_url and settings.storage_url and settings.server_key)
+
+
+def _port_problem(host: str, port: int) -> str:
+    """Binds the address once before anything is printed: a port in use is one clear line,
+    not "listening on" followed by uvicorn's Errno 98. SO_REUSEADDR as uvicorn sets it."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        return (
+            f"FLIPSHELF_PORT: cannot listen on {host}:{port} ({error.strerror or error}); "
+            "another program uses it: choose another port (FLIPSHELF_PORT or --port) or "
+            "address (FLIPSHELF_HOST)"
+        )
+    return ""
 
 
 def _fail(message: str) -> typer.Exit:
@@ -59,8 +129,7 @@ def _fail(message: str) -> typer.Exit:
 @cli.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
-    settings = Settings()
-    upgrade(settings.resolved_database_url())
+    settings = _prepared(_settings(), create=True)
     out.print(f"database ready: {settings.resolved_database_url()}")
 
 
@@ -76,13 +145,18 @@ def serve(
         os.environ["FLIPSHELF_HOST"] = host
     if port:
         os.environ["FLIPSHELF_PORT"] = str(port)
-    settings = Settings()
-    runtime = _runtime(settings)
-    if runtime.ports.accounts.count_active() == 0:
-        account, pair = accounts.create(runtime.ports, runtime.box, "default")
-        out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
-        out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
-        print_first_sign_in(runtime, account)
+    settings = _settings()
+    busy = _port_problem(settings.host, settings.port)
+    if busy:
+        raise _fail(busy)
+    runtime = _runtime(settings, create=True)
+    wrong_key = server_key_problem(runtime)
+    if wrong_key:
+        raise _fail(
+            f"{wrong_key}: every API call would fail. Start with the server key this "
+            "installation was made with (FLIPSHELF_SERVER_KEY or server.key in FLIPSHELF_DATA_DIR)."
+        )
+    _first_account(runtime)
     # uvicorn restores this handler after its graceful shutdown and re-raises SIGTERM: exiting
     # through SystemExit lets `finally` stop the workers (the default handler would kill us first).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -118,10 +192,7 @@ def worker(
 
     if os.environ.get(EXIT_WITH_PARENT) == "1":
         exit_with_parent()
-    settings = Settings()
-    configure(settings.log_format, settings.log_level)
-    upgrade(settings.resolved_database_url())
-    run_worker(settings, threads)
+    run_worker(_prepared(_settings(), create=True), threads)
 
 
 StrictFlag = Annotated[
@@ -272,6 +343,22 @@ def _login_link(runtime: Runtime, name: str, expires: str | None) -> signin.Logi
     return signin.login_link(
         runtime.ports, sign_in_ports(runtime), name, seconds, settings.resolved_public_url()
     )
+
+
+def _first_account(runtime: Runtime) -> None:
+    """An empty database gets a first account, printed once. A database whose every key was
+    revoked gets none: a fresh live key pair printed at every restart would undo the revocation."""
+    known = runtime.ports.accounts.all()
+    if not known:
+        account, pair = accounts.create(runtime.ports, runtime.box, "default")
+        out.print("[bold]First account created. Keep these; the secret is not shown again:[/bold]")
+        out.print(f"  apiKey: {pair.api_key}\n  secret: {pair.secret}")
+        print_first_sign_in(runtime, account)
+    elif not any(account.is_active for account in known):
+        out.print(
+            "[yellow]No active API key: every key is revoked. "
+            "`flipshelf accounts create NAME` makes a new account.[/yellow]"
+        )
 
 
 def print_first_sign_in(runtime: Runtime, account: Account) -> None:

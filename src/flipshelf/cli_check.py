@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -22,10 +21,10 @@ from flipshelf.db.migrate import pending
 from flipshelf.domain import layout
 from flipshelf.health import Finding, probe_all
 from flipshelf.services import accounts
-from flipshelf.settings import Settings
+from flipshelf.settings import Settings, SettingsError, load_settings
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 PROBE = b"flipshelf check\n"
 
 
@@ -40,9 +39,9 @@ def check(
 ) -> None:
     """Check the settings and every dependency; exit 1 with one line per problem."""
     try:
-        settings = Settings()
-    except ValidationError as invalid:
-        _report([Finding("settings", False, _setting_error(invalid))], as_json)
+        settings = load_settings()
+    except SettingsError as invalid:
+        _report([Finding("settings", False, line) for line in str(invalid).splitlines()], as_json)
         return
     findings = run_checks(settings, fonts)
     _report(findings, as_json)
@@ -53,7 +52,7 @@ def run_checks(settings: Settings, fonts: bool = True) -> list[Finding]:
     runtime = build_runtime(settings)
     try:
         findings += asyncio.run(probe_all(probes(runtime, rate_limiter(settings))))
-        findings.append(_catching("server_key", lambda: _server_key(runtime)))
+        findings.append(_catching("server_key", lambda: server_key_problem(runtime)))
         findings.append(_catching("storage_write", lambda: _storage_write(runtime)))
         if fonts:
             findings.append(_catching("fonts", _fonts))
@@ -87,12 +86,6 @@ def _catching(name: str, check: Callable[[], str]) -> Finding:
     return Finding(name, not problem, problem)
 
 
-def _setting_error(invalid: ValidationError) -> str:
-    first = invalid.errors()[0]
-    name = "FLIPSHELF_" + "_".join(str(part) for part in first["loc"]).upper()
-    return f"{name}: {first['msg']}"
-
-
 def _migrations(settings: Settings) -> str:
     missing = pending(settings.resolved_database_url())
     if not missing:
@@ -100,7 +93,7 @@ def _migrations(settings: Settings) -> str:
     return f"{len(missing)} migration(s) not applied ({missing[0]}...): run `flipshelf migrate`"
 
 
-def _server_key(runtime: Runtime) -> str:
+def server_key_problem(runtime: Runtime) -> str:
     """The key must open a stored secret: with a wrong key every API call would fail."""
     active = [account for account in runtime.ports.accounts.all() if account.is_active]
     if not active:

@@ -25,7 +25,7 @@ webhooks_cli = typer.Typer(
     help="Webhook endpoints of the accounts, their deliveries, redelivery.", no_args_is_help=True
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 WebhookId = Annotated[str, typer.Argument(metavar="WEBHOOK_ID", help="The endpoint's webhookId.")]

@@ -1,14 +1,15 @@
 """Every setting of flipshelf: its default (good for one machine) and its help text.
 
-Read once at start-up from ``FLIPSHELF_*`` environment variables; `docs/configuration.md` lists the
-same fields and a test fails when the two disagree.
+Read once at start-up by `load_settings`: ``FLIPSHELF_*`` environment variables first, then a
+``.env`` file in the working directory, then one in the data directory (docs/configuration.md);
+`docs/configuration.md` lists the same fields and a test fails when the two disagree.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -317,3 +318,36 @@ class Settings(BaseSettings):
     def resolved_public_url(self) -> str:
         """The base URL readers use, defaulting to the listening address."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+ENV_FILE = ".env"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used: one line per problem, each naming its variable."""
+
+
+def load_settings() -> Settings:
+    """The settings every command and process uses. The environment wins over `./.env`, which
+    wins over `<data dir>/.env`, so an operator can keep an installation's settings beside its
+    data and every command run there (serve, worker, accounts, ...) reads the same ones."""
+    try:
+        first = Settings(_env_file=ENV_FILE)  # type: ignore[call-arg]
+        beside_data = first.data_dir / ENV_FILE
+        if not beside_data.is_file():
+            return first
+        # Later files win: ./.env over the data dir's.
+        return Settings(_env_file=(beside_data, ENV_FILE))  # type: ignore[call-arg]
+    except ValidationError as invalid:
+        raise SettingsError(settings_problems(invalid)) from None
+
+
+def settings_problems(invalid: ValidationError) -> str:
+    """One line per invalid setting, named as the operator sets it (FLIPSHELF_PORT, not port)."""
+    lines = []
+    for problem in invalid.errors():
+        where = "_".join(str(part) for part in problem["loc"]).upper()
+        name = f"FLIPSHELF_{where}" if where else "settings"
+        # Never the value itself: it may be a key or a database URL with its password.
+        lines.append(f"{name}: {problem['msg']}"[:300])
+    return "\n".join(lines)

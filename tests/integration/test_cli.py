@@ -46,11 +46,6 @@ def clean_environment(data_dir: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
 def runner(data_dir: Path, database_url: str, **settings: str) -> Cli:
     """Runs `flipshelf ARGS...`; SQLite uses the default file in the data directory. `settings`
     are FLIPSHELF_* names without the prefix, lower case."""

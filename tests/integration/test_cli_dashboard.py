@@ -21,11 +21,6 @@ SIGNIN_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def cli(data_dir: Path, database_url: str) -> Cli:
     return runner(data_dir, database_url)
 

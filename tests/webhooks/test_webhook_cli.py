@@ -23,11 +23,6 @@ from tests.webhook_receiver import Receiver
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def cli(data_dir: Path) -> Cli:
     """The command with the operator's allow-list for the receiver on 127.0.0.1."""
     return runner(data_dir, "sqlite", webhook_allow="127.0.0.1")
