@@ -50,6 +50,7 @@ class PdfSource:
             raise errors.UnsupportedDocument(errors.TRUNCATED_PDF)
         self._pdf = _open(path)
         self.page_count: int = len(self._pdf)
+        self._dest_pages: dict[int | None, int | None] = {}
 
     def page_size(self, index: int) -> tuple[float, float]:
         """Width and height in points as displayed (/Rotate applied), without loading the page."""
@@ -77,10 +78,19 @@ class PdfSource:
         return self._dest_page(dest)
 
     def _dest_page(self, dest: Any) -> int | None:
+        """The 1-based page a destination opens. Remembered per destination for the document:
+        PDFium looks the page up by walking the page list, and a manual's pages link to the
+        same few hundred destinations (contents, index) again and again."""
         if not dest:
             return None
-        index = int(pdfium_c.FPDFDest_GetDestPageIndex(self._pdf.raw, dest))
-        return index + 1 if 0 <= index < self.page_count else None
+        # The handle is the destination's array inside the open document: fixed while it is.
+        key = ctypes.cast(dest, ctypes.c_void_p).value
+        page = self._dest_pages.get(key, 0)
+        if page == 0:
+            index = int(pdfium_c.FPDFDest_GetDestPageIndex(self._pdf.raw, dest))
+            page = index + 1 if 0 <= index < self.page_count else None
+            self._dest_pages[key] = page
+        return page
 
     def load_page(self, index: int) -> PdfPage:
         page = pdfium_c.FPDF_LoadPage(self._pdf.raw, index)
