@@ -79,7 +79,14 @@ def relative_rect(corners: tuple[tuple[float, float], tuple[float, float]]) -> R
     top, bottom = (y0, y1) if y0 <= y1 else (y1, y0)
     if right - left <= 0 or bottom - top <= 0:
         return None
-    return (round(left, 4), round(top, 4), round(right, 4), round(bottom, 4))
+    # round(x * 10000) / 10000, not round(x, 4): the same to the 1/10,000 but for a rare tie,
+    # at a quarter of the cost (round with digits goes through decimal strings).
+    return (
+        round(left * 10000) / 10000,
+        round(top * 10000) / 10000,
+        round(right * 10000) / 10000,
+        round(bottom * 10000) / 10000,
+    )
 
 
 def _clip(value: float) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ctypes
 import re
 from array import array
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -188,8 +187,12 @@ class PdfPage:
         head, tail = pdfium_c.FS_RECTF(), pdfium_c.FS_RECTF()
         head_ref, tail_ref = ctypes.byref(head), ctypes.byref(tail)
         char_box = pdfium_c.FPDFText_GetLooseCharBox
+        # One character per UTF-16 unit (surrogates unpaired), so match spans index `units`.
+        chars = "".join(map(chr, units))
+        paired = _SURROGATE.search(chars) is not None
         found: list[Word] = []
-        for start, end in _word_spans(units):
+        for match in _WORD.finditer(chars):
+            start, end = match.span()
             if not char_box(textpage, start, head_ref):
                 continue
             left, top, right, bottom = head.left, head.top, head.right, head.bottom
@@ -209,7 +212,9 @@ class PdfPage:
                 )
             )
             if rect is not None:
-                text = units[start:end].tobytes().decode("utf-16-le", errors="replace")
+                text = match.group()
+                if paired:  # surrogate pairs become the characters they encode
+                    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
                 text = text.replace(SOFT_HYPHEN_MARK, "")  # "Spi\x02derMonkey": one word
                 found.append(Word(rect, text[:MAX_WORD_LENGTH]))
             if len(found) >= MAX_PAGE_WORDS:
@@ -293,14 +298,6 @@ class PdfPage:
         self._page = None
 
 
-def _word_spans(units: array[int]) -> Iterator[tuple[int, int]]:
-    """(start, end) of every run of characters that are not white space or control characters
-    (PDFium adds a generated space or line break between words it infers). One character per
-    UTF-16 unit (surrogates stay unpaired), so the spans index `units`."""
-    for match in _WORD.finditer("".join(map(chr, units))):
-        yield match.span()
-
-
 # PDFium marks a hyphen that broke a word across lines with U+0002: inside the word, not a gap.
 SOFT_HYPHEN_MARK = "\x02"
 # Gaps: controls and the space (but not U+0002), no-break, thin and other spaces, line and
@@ -308,6 +305,8 @@ SOFT_HYPHEN_MARK = "\x02"
 _WORD = re.compile(
     "[^\x00\x01\x03-\x20\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufffe\uffff]+"
 )
+# Half of a UTF-16 surrogate pair: a character beyond the Basic Multilingual Plane.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _open(path: Path) -> Any:
