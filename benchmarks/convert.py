@@ -223,6 +223,40 @@ def time_floor(path: Path, workers: int, encode: bool) -> tuple[float, int]:
         return time.perf_counter() - started, encoded
 
 
+def cpu_per_page(path: Path, pages: int) -> tuple[float, float]:
+    """(flipshelf, render+encode floor) CPU seconds per page, in this one process, the two taking
+    turns page by page over the first `pages` pages: CPU time, so far steadier than the rates
+    on a shared machine, but without the parent's share, the pipes or the writeback."""
+    import pypdfium2
+    from PIL import Image
+
+    from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR, convert_page
+    from flipshelf.conversion.pdfium import PdfSource
+    from flipshelf.conversion.ways import WayChooser
+
+    source, pdf, chooser = PdfSource(path), pypdfium2.PdfDocument(path), WayChooser()
+    ours = floor = 0.0
+    count = min(pages, source.page_count)
+    with tempfile.TemporaryDirectory() as out:
+        for name in (PAGES_DIR, TEXT_DIR):
+            (Path(out) / name).mkdir()
+        for index in range(count):
+            started = time.process_time()
+            convert_page(source, index, Path(out), ConversionOptions(), chooser)
+            ours += time.process_time() - started
+            started = time.process_time()
+            page = pdf[index]
+            bitmap = page.render(scale=NORMAL_HEIGHT / page.get_height(), rev_byteorder=True)
+            image = Image.frombuffer("RGB", (bitmap.width, bitmap.height), bitmap.buffer,
+                                     "raw", "RGB", bitmap.stride, 1)  # fmt: skip
+            image.save(io.BytesIO(), format="JPEG", quality=NORMAL_QUALITY)
+            page.close()
+            floor += time.process_time() - started
+    source.close()
+    pdf.close()
+    return ours / count, floor / count
+
+
 def first_page_latency(workers: int) -> tuple[float, float, float]:
     """(cold, warm, total) seconds for a generated 1,000-page text document, in-process.
 
@@ -367,6 +401,11 @@ def main() -> None:
         print(f"measured {path.name}", file=sys.stderr)
     report(rows, args.workers)
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work here skews all of them)")
+    print("\nCPU per page in one process, turn about (first 60 pages; no parent, pipes, writeback)")
+    for kind, path in corpus:
+        ours, floor = cpu_per_page(path, 60)
+        print(f"{kind:15} {path.name[:20]:20} flipshelf {ours * 1e3:5.1f} ms,"
+              f" render+encode floor {floor * 1e3:5.1f} ms: {floor / ours:.2f}x")  # fmt: skip
     if args.zoom:
         for _, path in corpus:
             seconds = time_zoom(path, args.workers)
