@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from flipshelf.conversion.geometry import Rect
 
@@ -48,9 +48,11 @@ class Link:
         )
 
 
-@dataclass(frozen=True)
-class Word:
-    """A word of a page's text and where it is (fractions of the page, like a link's rect)."""
+class Word(NamedTuple):
+    """A word of a page's text and where it is (fractions of the page, like a link's rect).
+
+    A named tuple rather than a frozen dataclass: a dense page has a thousand words, and a
+    frozen dataclass costs several times as much to create."""
 
     rect: Rect
     text: str

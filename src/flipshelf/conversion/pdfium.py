@@ -8,8 +8,8 @@ information, so every value that leaves this module is converted to a plain type
 from __future__ import annotations
 
 import ctypes
+import re
 from array import array
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +49,7 @@ class PdfSource:
             raise errors.UnsupportedDocument(errors.TRUNCATED_PDF)
         self._pdf = _open(path)
         self.page_count: int = len(self._pdf)
+        self._dest_pages: dict[int | None, int | None] = {}
 
     def page_size(self, index: int) -> tuple[float, float]:
         """Width and height in points as displayed (/Rotate applied), without loading the page."""
@@ -76,10 +77,19 @@ class PdfSource:
         return self._dest_page(dest)
 
     def _dest_page(self, dest: Any) -> int | None:
+        """The 1-based page a destination opens. Remembered per destination for the document:
+        PDFium looks the page up by walking the page list, and a manual's pages link to the
+        same few hundred destinations (contents, index) again and again."""
         if not dest:
             return None
-        index = int(pdfium_c.FPDFDest_GetDestPageIndex(self._pdf.raw, dest))
-        return index + 1 if 0 <= index < self.page_count else None
+        # The handle is the destination's array inside the open document: fixed while it is.
+        key = ctypes.cast(dest, ctypes.c_void_p).value
+        page = self._dest_pages.get(key, 0)
+        if page == 0:
+            index = int(pdfium_c.FPDFDest_GetDestPageIndex(self._pdf.raw, dest))
+            page = index + 1 if 0 <= index < self.page_count else None
+            self._dest_pages[key] = page
+        return page
 
     def load_page(self, index: int) -> PdfPage:
         page = pdfium_c.FPDF_LoadPage(self._pdf.raw, index)
@@ -162,7 +172,10 @@ class PdfPage:
     def words(self) -> list[Word]:
         """Each word of the page (a run of characters between spaces or line ends) with the box
         around it, so the player can draw search matches on the page image. One call reads
-        every character; each word then costs two box lookups (its first and last character)."""
+        every character; each word then costs two box lookups (its first and last character).
+
+        A dense page has a thousand words: this loop is written for speed (one reused box per
+        end, the page transform inlined), as it once cost more than drawing the page."""
         textpage = self._text_page()
         count = min(int(pdfium_c.FPDFText_CountChars(textpage)), MAX_PAGE_TEXT)
         if count <= 0:
@@ -170,53 +183,52 @@ class PdfPage:
         buffer = (ctypes.c_ushort * (count + 1))()
         pdfium_c.FPDFText_GetText(textpage, 0, count, buffer)
         units = array("H", bytes(memoryview(buffer).cast("B")[: count * 2]))
+        x0, y0, ax, ay, bx, by = self._fraction_transform()
+        head, tail = pdfium_c.FS_RECTF(), pdfium_c.FS_RECTF()
+        head_ref, tail_ref = ctypes.byref(head), ctypes.byref(tail)
+        char_box = pdfium_c.FPDFText_GetLooseCharBox
+        # One character per UTF-16 unit (surrogates unpaired), so match spans index `units`.
+        chars = "".join(map(chr, units))
+        paired = _SURROGATE.search(chars) is not None
         found: list[Word] = []
-        to_page = self._fraction_transform()
-        for start, end in _word_spans(units):
-            rect = self._span_rect(textpage, start, end - 1, to_page)
+        for match in _WORD.finditer(chars):
+            start, end = match.span()
+            if not char_box(textpage, start, head_ref):
+                continue
+            left, top, right, bottom = head.left, head.top, head.right, head.bottom
+            # The box from the first character to the last; the first character's own line
+            # when a word runs onto the next line (a hyphenated break).
+            if (
+                end - 1 > start
+                and char_box(textpage, end - 1, tail_ref)
+                and min(top, tail.top) - max(bottom, tail.bottom) > 0
+            ):
+                left, right = min(left, tail.left), max(right, tail.right)
+                top, bottom = max(top, tail.top), min(bottom, tail.bottom)
+            rect = relative_rect(
+                (
+                    (x0 + ax * left + bx * top, y0 + ay * left + by * top),
+                    (x0 + ax * right + bx * bottom, y0 + ay * right + by * bottom),
+                )
+            )
             if rect is not None:
-                text = units[start:end].tobytes().decode("utf-16-le", errors="replace")
+                text = match.group()
+                if paired:  # surrogate pairs become the characters they encode
+                    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
                 text = text.replace(SOFT_HYPHEN_MARK, "")  # "Spi\x02derMonkey": one word
                 found.append(Word(rect, text[:MAX_WORD_LENGTH]))
             if len(found) >= MAX_PAGE_WORDS:
                 break
         return found
 
-    def _fraction_transform(self) -> Callable[[float, float], tuple[float, float]]:
-        """PDFium's page-to-device mapping (rotation and crop box included) as one affine
-        function, measured once: far cheaper than a PDFium call per corner of every word."""
+    def _fraction_transform(self) -> tuple[float, float, float, float, float, float]:
+        """PDFium's page-to-device mapping (rotation and crop box included) as the affine map
+        (x, y) -> (x0 + ax*x + bx*y, y0 + ay*x + by*y), measured once: far cheaper than a PDFium
+        call per corner of every word."""
         x0, y0 = self._to_fraction(0.0, 0.0)
         x1, y1 = self._to_fraction(1000.0, 0.0)
         x2, y2 = self._to_fraction(0.0, 1000.0)
-        ax, ay = (x1 - x0) / 1000, (y1 - y0) / 1000
-        bx, by = (x2 - x0) / 1000, (y2 - y0) / 1000
-
-        def to_fraction(x: float, y: float) -> tuple[float, float]:
-            return x0 + ax * x + bx * y, y0 + ay * x + by * y
-
-        return to_fraction
-
-    def _span_rect(
-        self,
-        textpage: Any,
-        first: int,
-        last: int,
-        to_page: Callable[[float, float], tuple[float, float]],
-    ) -> Rect | None:
-        """The box from the first character to the last, in page fractions; the first
-        character's own line when a word runs onto the next line (a hyphenated break)."""
-        head, tail = pdfium_c.FS_RECTF(), pdfium_c.FS_RECTF()
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, first, ctypes.byref(head)):
-            return None
-        if not pdfium_c.FPDFText_GetLooseCharBox(textpage, last, ctypes.byref(tail)):
-            tail = head
-        if min(head.top, tail.top) - max(head.bottom, tail.bottom) <= 0:
-            tail = head  # not on one line
-        corners = (
-            to_page(min(head.left, tail.left), max(head.top, tail.top)),
-            to_page(max(head.right, tail.right), min(head.bottom, tail.bottom)),
-        )
-        return relative_rect(corners)
+        return x0, y0, (x1 - x0) / 1000, (y1 - y0) / 1000, (x2 - x0) / 1000, (y2 - y0) / 1000
 
     def links(self) -> list[Link]:
         """Link annotations that go to a safe URI or to a page of this document."""
@@ -286,27 +298,15 @@ class PdfPage:
         self._page = None
 
 
-def _word_spans(units: array[int]) -> Iterator[tuple[int, int]]:
-    """(start, end) of every run of characters that are not white space or control characters
-    (PDFium adds a generated space or line break between words it infers)."""
-    start = -1
-    for index, unit in enumerate(units):
-        gap = (unit <= 0x20 and unit != _SOFT_HYPHEN) or unit in _GAPS
-        if gap and start >= 0:
-            yield start, index
-            start = -1
-        elif not gap and start < 0:
-            start = index
-    if start >= 0:
-        yield start, len(units)
-
-
 # PDFium marks a hyphen that broke a word across lines with U+0002: inside the word, not a gap.
 SOFT_HYPHEN_MARK = "\x02"
-_SOFT_HYPHEN = ord(SOFT_HYPHEN_MARK)
-# No-break, thin and other spaces, line and paragraph separators, and PDFium's 0xFFFE marker.
-_GAPS = frozenset({0x85, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F,
-                   0x3000, 0xFFFE, 0xFFFF})  # fmt: skip
+# Gaps: controls and the space (but not U+0002), no-break, thin and other spaces, line and
+# paragraph separators, and PDFium's 0xFFFE marker.
+_WORD = re.compile(
+    "[^\x00\x01\x03-\x20\x85\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufffe\uffff]+"
+)
+# Half of a UTF-16 surrogate pair: a character beyond the Basic Multilingual Plane.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _open(path: Path) -> Any:
