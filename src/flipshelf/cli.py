@@ -1,5 +1,9 @@
 """The command line: serve, migrate, accounts and collections. Every command is scriptable
-(`--json`)."""
+(`--json`).
+
+Only typer, rich and the pure domain constants load at import: each command imports what it
+uses when it runs, so `flipshelf --help` (and a mistyped command) answers at once instead of
+loading the web app, the database layer and PDFium (tests/integration/test_cli_operator.py)."""
 
 from __future__ import annotations
 
@@ -8,19 +12,13 @@ import os
 import signal
 import socket
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from flipshelf.app import Runtime, build_runtime, sign_in_ports
 from flipshelf.cli_check import register as register_check
-from flipshelf.cli_check import server_key_problem
 from flipshelf.cli_webhooks import register as register_webhooks
-from flipshelf.db.migrate import upgrade
-from flipshelf.db.workers import SqlWorkers
-from flipshelf.domain.accounts import Account
 from flipshelf.domain.errors import FlipshelfError
 from flipshelf.domain.links import DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, MIN_LINK_SECONDS
 from flipshelf.domain.signin import (
@@ -28,11 +26,12 @@ from flipshelf.domain.signin import (
     MIN_LOGIN_LINK_SECONDS,
     parse_login_link_seconds,
 )
-from flipshelf.jobs.supervisor import Supervisor
-from flipshelf.logging import configure
-from flipshelf.services import accounts, links, signin
-from flipshelf.settings import Settings, SettingsError, load_settings
-from flipshelf.web.urls import PublicUrls
+
+if TYPE_CHECKING:
+    from flipshelf.app import Runtime
+    from flipshelf.domain.accounts import Account
+    from flipshelf.services.signin import LoginLink
+    from flipshelf.settings import Settings
 
 cli = typer.Typer(help="flipshelf: a self-hosted flipbook server.", no_args_is_help=True)
 accounts_cli = typer.Typer(help="Manage accounts and their API key pairs.", no_args_is_help=True)
@@ -68,6 +67,8 @@ def _options(
 def _settings() -> Settings:
     """The settings `serve` reads too (environment, ./.env, <data dir>/.env); invalid ones end
     the command with one line each, naming the variable (exit 2)."""
+    from flipshelf.settings import SettingsError, load_settings
+
     try:
         return load_settings()
     except SettingsError as invalid:
@@ -78,6 +79,8 @@ def _settings() -> Settings:
 
 def _runtime(settings: Settings | None = None, *, create: bool = False) -> Runtime:
     """The installation a command acts on, its database migrated."""
+    from flipshelf.app import build_runtime
+
     return build_runtime(_prepared(settings or _settings(), create=create))
 
 
@@ -86,6 +89,9 @@ def _prepared(settings: Settings, *, create: bool) -> Settings:
     `worker` and `migrate` may start a new installation: any other command pointed at a missing
     data directory would quietly make a second one (with its own server key) beside the
     running one, and the keys it printed would answer 41 there."""
+    from flipshelf.db.migrate import upgrade
+    from flipshelf.logging import configure
+
     configure(settings.log_format, settings.log_level)
     if not settings.data_dir.is_dir():
         if not create and _uses_data_dir(settings):
@@ -140,6 +146,10 @@ def serve(
 ) -> None:
     """Migrate, make a first account if there is none, and serve the API."""
     import uvicorn
+
+    from flipshelf.cli_check import server_key_problem
+    from flipshelf.db.workers import SqlWorkers
+    from flipshelf.jobs.supervisor import Supervisor
 
     if host:
         os.environ["FLIPSHELF_HOST"] = host
@@ -206,6 +216,8 @@ StrictFlag = Annotated[
 @accounts_cli.command("create")
 def accounts_create(name: str, as_json: JsonFlag = False, strict: StrictFlag = False) -> None:
     """Create an account and print its apiKey and secret (the secret is shown only now)."""
+    from flipshelf.services import accounts
+
     runtime = _runtime()
     try:
         _, pair = accounts.create(runtime.ports, runtime.box, name, hmac_only=strict)
@@ -220,6 +232,8 @@ def accounts_create(name: str, as_json: JsonFlag = False, strict: StrictFlag = F
 @accounts_cli.command("list")
 def accounts_list(as_json: JsonFlag = False) -> None:
     """List accounts (never their secrets)."""
+    from rich.table import Table
+
     rows = _runtime().ports.accounts.all()
     if as_json:
         typer.echo(
@@ -249,6 +263,8 @@ def accounts_list(as_json: JsonFlag = False) -> None:
 @accounts_cli.command("revoke")
 def accounts_revoke(api_key: str) -> None:
     """Revoke an apiKey: its calls answer 41 from now on."""
+    from flipshelf.services import accounts
+
     runtime = _runtime()
     try:
         accounts.revoke(runtime.ports, api_key)
@@ -260,6 +276,8 @@ def accounts_revoke(api_key: str) -> None:
 @accounts_cli.command("rotate-secret")
 def accounts_rotate(api_key: str, as_json: JsonFlag = False) -> None:
     """Give an apiKey a new secret; the old one stops working at once."""
+    from flipshelf.services import accounts
+
     runtime = _runtime()
     try:
         pair = accounts.rotate_secret(runtime.ports, runtime.box, api_key)
@@ -281,6 +299,8 @@ def accounts_strict(
 ) -> None:
     """Require signed `timestamp` and `nonce` from this key (replays answer 44); with --hmac,
     require HMAC-SHA256 signatures too."""
+    from flipshelf.services import accounts
+
     try:
         accounts.set_strict(_runtime().ports, api_key, not off, hmac_only)
     except FlipshelfError as error:
@@ -299,6 +319,9 @@ def accounts_password(
 ) -> None:
     """Set the password the account signs in to the dashboard with (stored as an argon2id
     hash). Signs the account's browsers out."""
+    from flipshelf.app import sign_in_ports
+    from flipshelf.services import signin
+
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -337,7 +360,10 @@ def accounts_login_link(
         out.print(f"signs in once, until {link.expires_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
-def _login_link(runtime: Runtime, name: str, expires: str | None) -> signin.LoginLink:
+def _login_link(runtime: Runtime, name: str, expires: str | None) -> LoginLink:
+    from flipshelf.app import sign_in_ports
+    from flipshelf.services import signin
+
     settings = runtime.settings
     seconds = parse_login_link_seconds(expires, settings.login_link_seconds)
     return signin.login_link(
@@ -348,6 +374,8 @@ def _login_link(runtime: Runtime, name: str, expires: str | None) -> signin.Logi
 def _first_account(runtime: Runtime) -> None:
     """An empty database gets a first account, printed once. A database whose every key was
     revoked gets none: a fresh live key pair printed at every restart would undo the revocation."""
+    from flipshelf.services import accounts
+
     known = runtime.ports.accounts.all()
     if not known:
         account, pair = accounts.create(runtime.ports, runtime.box, "default")
@@ -363,6 +391,9 @@ def _first_account(runtime: Runtime) -> None:
 
 def print_first_sign_in(runtime: Runtime, account: Account) -> None:
     """`serve` prints a sign-in link for the first account beside its key pair."""
+    from flipshelf.app import sign_in_ports
+    from flipshelf.services import signin
+
     settings = runtime.settings
     link = signin.link_for(
         runtime.ports,
@@ -389,6 +420,9 @@ def collections_link(
     as_json: JsonFlag = False,
 ) -> None:
     """Print a signed, expiring player link: the way to share a private collection."""
+    from flipshelf.services import links
+    from flipshelf.web.urls import PublicUrls
+
     runtime = _runtime()
     widget_base = PublicUrls(runtime.settings.resolved_public_url()).widget_base
     try:

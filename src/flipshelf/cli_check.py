@@ -10,18 +10,18 @@ import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flipshelf.app import Runtime, build_runtime, probes, rate_limiter
-from flipshelf.db.migrate import pending
 from flipshelf.domain import layout
-from flipshelf.health import Finding, probe_all
-from flipshelf.services import accounts
-from flipshelf.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # the rest loads when `check` runs: `flipshelf --help` stays quick
+    from flipshelf.app import Runtime
+    from flipshelf.health import Finding
+    from flipshelf.settings import Settings
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -38,6 +38,9 @@ def check(
     fonts: Annotated[bool, typer.Option(help="Also check the CJK fallback fonts.")] = True,
 ) -> None:
     """Check the settings and every dependency; exit 1 with one line per problem."""
+    from flipshelf.health import Finding
+    from flipshelf.settings import SettingsError, load_settings
+
     try:
         settings = load_settings()
     except SettingsError as invalid:
@@ -48,6 +51,9 @@ def check(
 
 
 def run_checks(settings: Settings, fonts: bool = True) -> list[Finding]:
+    from flipshelf.app import build_runtime, probes, rate_limiter
+    from flipshelf.health import probe_all
+
     findings = [_catching("migrations", lambda: _migrations(settings))]
     runtime = build_runtime(settings)
     try:
@@ -77,6 +83,8 @@ def _report(findings: list[Finding], as_json: bool) -> None:
 
 
 def _catching(name: str, check: Callable[[], str]) -> Finding:
+    from flipshelf.health import Finding
+
     """Runs one check: it answers a problem ("" for none) or raises one."""
     try:
         problem = check()
@@ -87,6 +95,8 @@ def _catching(name: str, check: Callable[[], str]) -> Finding:
 
 
 def _migrations(settings: Settings) -> str:
+    from flipshelf.db.migrate import pending
+
     missing = pending(settings.resolved_database_url())
     if not missing:
         return ""
@@ -95,6 +105,8 @@ def _migrations(settings: Settings) -> str:
 
 def server_key_problem(runtime: Runtime) -> str:
     """The key must open a stored secret: with a wrong key every API call would fail."""
+    from flipshelf.services import accounts
+
     active = [account for account in runtime.ports.accounts.all() if account.is_active]
     if not active:
         return ""  # nothing sealed yet: any key will do

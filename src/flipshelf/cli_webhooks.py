@@ -7,19 +7,18 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import structlog
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from flipshelf.api.v1.webhook_views import delivery_view, endpoint_view
-from flipshelf.app import Runtime
 from flipshelf.domain.errors import FlipshelfError
 from flipshelf.domain.webhooks import parse_events
-from flipshelf.services import webhooks
+
+if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` stays quick
+    from flipshelf.app import Runtime
 
 webhooks_cli = typer.Typer(
     help="Webhook endpoints of the accounts, their deliveries, redelivery.", no_args_is_help=True
@@ -48,6 +47,8 @@ def register(cli: typer.Typer, runtime: Callable[[], Runtime]) -> None:
 
 
 def _runtime() -> Runtime:
+    import structlog
+
     assert _wiring.runtime is not None, "cli_webhooks.register() was not called"
     runtime = _wiring.runtime()
     # Log lines go to stderr: stdout is the command's answer (`--json` is parsed by scripts).
@@ -72,6 +73,9 @@ def list_endpoints(
     as_json: JsonFlag = False,
 ) -> None:
     """Every endpoint (or one account's), with its state and why it was disabled."""
+    from flipshelf.api.v1.webhook_views import endpoint_view
+    from flipshelf.services import webhooks
+
     runtime = _runtime()
     try:
         account = webhooks.account_of(runtime.ports, api_key) if api_key else None
@@ -104,6 +108,9 @@ def add(
     as_json: JsonFlag = False,
 ) -> None:
     """Register an endpoint; prints its webhookId and signing secret (shown only now)."""
+    from flipshelf.api.v1.webhook_views import endpoint_view
+    from flipshelf.services import webhooks
+
     runtime = _runtime()
     try:
         account = webhooks.account_of(runtime.ports, api_key)
@@ -119,6 +126,8 @@ def add(
 @webhooks_cli.command("delete")
 def delete(webhook_id: WebhookId) -> None:
     """Delete an endpoint and its delivery log."""
+    from flipshelf.services import webhooks
+
     runtime = _runtime()
     try:
         webhooks.delete_endpoint(runtime.ports, None, webhook_id)
@@ -134,6 +143,9 @@ def deliveries(
     as_json: JsonFlag = False,
 ) -> None:
     """An endpoint's delivery log: status, attempts, last response code and error."""
+    from flipshelf.api.v1.webhook_views import delivery_view
+    from flipshelf.services import webhooks
+
     runtime = _runtime()
     try:
         total, found = webhooks.delivery_log(runtime.ports, None, webhook_id, 0, limit)
@@ -166,6 +178,9 @@ def redeliver(
     as_json: JsonFlag = False,
 ) -> None:
     """Send an event to the endpoint again now (enabling the endpoint if it was disabled)."""
+    from flipshelf.api.v1.webhook_views import delivery_view
+    from flipshelf.services import webhooks
+
     runtime = _runtime()
     try:
         delivery = webhooks.redeliver(runtime.ports, None, webhook_id, event_id)

@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.served import LISTENING, PRINTED_KEY, flipshelf_command, free_port, serving
@@ -121,3 +122,24 @@ def test_the_first_account_is_made_only_on_an_empty_database(tmp_path: Path) -> 
         printed = again.output()
     assert not any(PRINTED_KEY.match(line) for line in printed.splitlines()), printed
     assert "every key is revoked" in printed
+
+
+def test_help_loads_neither_the_web_app_nor_the_database_nor_pdfium(tmp_path: Path) -> None:
+    """`flipshelf --help` answers at once: what it imports is read from `-X importtime`, not
+    timed (the machine may be busy)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLIPSHELF_")}
+    for args in (["--help"], ["accounts", "--help"], ["webhooks", "--help"], ["check", "--help"]):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "flipshelf", *args],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and "Usage" in done.stdout, (args, done.stdout, done.stderr)
+        imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+        heavy = {"sqlalchemy", "starlette", "pypdfium2", "pydantic_settings", "redis", "huey"}
+        assert not heavy & imported, (args, sorted(heavy & imported))
