@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from flipshelf.cli_check import register as register_check
+from flipshelf.cli_jobs import register as register_jobs
 from flipshelf.cli_webhooks import register as register_webhooks
 from flipshelf.domain.errors import FlipshelfError
 from flipshelf.domain.links import DEFAULT_LINK_SECONDS, MAX_LINK_SECONDS, MIN_LINK_SECONDS
@@ -452,6 +453,7 @@ def _client_command(name: str, summary: str) -> None:
 PASS_THROUGH = {"ignore_unknown_options": True, "allow_extra_args": True}
 register_webhooks(cli, _runtime)
 register_check(cli)
+register_jobs(cli, _runtime)
 _client_command("publish", "Upload documents to a server; print the link or embed code.")
 _client_command("download-html", "Download a collection's offline HTML package.")
 
