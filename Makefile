@@ -49,27 +49,28 @@ help:
 $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "flipshelf needs Python 3.11 or newer as '$(PYTHON)' (make PYTHON=...)" >&2; exit 1; }
-	@echo "== installing uv $(UV_VERSION) into $(TOOLS)/ (once)"
+	@echo "== setting up $(TOOLS)/ for uv (once)"
 	@# Debian splits venv/ensurepip into python3-venv; install it when it is missing.
-	$(PYTHON) -m venv $(TOOLS) || { \
+	@$(PYTHON) -m venv $(TOOLS) || { \
 		rm -rf $(TOOLS); \
 		if [ "$$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then \
 			DEBIAN_FRONTEND=noninteractive apt-get update -qq \
 			&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv \
 			&& $(PYTHON) -m venv $(TOOLS); \
 		else exit 1; fi; }
-	$(TOOLS)/bin/python -m pip --disable-pip-version-check --quiet install "uv==$(UV_VERSION)"
+	@scripts/progress.sh "installing uv $(UV_VERSION)" \
+		-- $(TOOLS)/bin/python -m pip --disable-pip-version-check --quiet install "uv==$(UV_VERSION)"
 
 # --locked: fail, rather than re-resolve, when uv.lock does not match pyproject.toml.
 # --inexact: leave the dev tools of an earlier `make test` in place.
 $(RUN_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
-	@echo "== installing flipshelf's locked dependencies into $(VENV)/"
-	$(UV) sync --locked --inexact
+	@scripts/progress.sh "installing flipshelf's locked dependencies into $(VENV)/ (the first time: a minute or more)" \
+		-- $(UV) sync --locked --inexact
 	touch $@
 
 $(DEV_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
-	@echo "== installing flipshelf's locked dependencies and dev tools into $(VENV)/"
-	$(UV) sync --locked --extra dev
+	@scripts/progress.sh "installing flipshelf's locked dependencies and dev tools into $(VENV)/" \
+		-- $(UV) sync --locked --extra dev
 	touch $@ $(RUN_STAMP)
 
 venv: $(RUN_STAMP)
@@ -82,7 +83,8 @@ lock: | $(UV)
 
 serve: $(RUN_STAMP)
 	@scripts/install-fonts.sh
-	FLIPSHELF_DATA_DIR="$(FLIPSHELF_DATA_DIR)" $(BIN)/flipshelf serve
+	@echo "== starting flipshelf (data in $(FLIPSHELF_DATA_DIR)/)"
+	@FLIPSHELF_DATA_DIR="$(FLIPSHELF_DATA_DIR)" $(BIN)/flipshelf serve
 
 # Runs every check even when an earlier one fails, then fails if any did. The test services
 # stop on every way out (failure, Ctrl-C), and each run gets its own, so runs never collide.

@@ -17,9 +17,10 @@ if [ -f "$FONT" ]; then
   exit 0
 fi
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-  say "installing $PACKAGE (CJK fallback font for PDFs that do not embed theirs)"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$PACKAGE" >&2
+  progress="$(dirname "$0")/progress.sh"
+  "$progress" "installing $PACKAGE (CJK fallback font for PDFs that do not embed theirs)" -- \
+    bash -c "DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $PACKAGE" >&2
   exit 0
 fi
 say "warning: no CJK fallback font: Chinese, Japanese and Korean text in PDFs that do not embed"

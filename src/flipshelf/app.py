@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
@@ -43,6 +44,7 @@ from flipshelf.jobs.conversion_job import ConversionContext
 from flipshelf.jobs.package_job import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
 from flipshelf.jobs.webhook_job import DeliveryContext
+from flipshelf.metrics import ApiMetrics, JobCollector, metrics_route
 from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.links import SignedLinks
@@ -280,8 +282,18 @@ def create_app(runtime: Runtime) -> Starlette:
     runtime.db.reuse_reads(settings.cached_read_seconds)  # the API process only: see its help
     limiter = rate_limiter(settings)
     config = api_config(settings)
+    registry = CollectorRegistry(auto_describe=True)
+    api_metrics = ApiMetrics(registry, ACTIONS)
+    registry.register(JobCollector(runtime.db))
     v1 = V1Endpoint(
-        runtime.ports, runtime.box, limiter, config, ACTIONS, runtime.credentials, outage=outage_of
+        runtime.ports,
+        runtime.box,
+        limiter,
+        config,
+        ACTIONS,
+        runtime.credentials,
+        outage=outage_of,
+        observe=api_metrics.observe,
     )
     # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -300,6 +312,7 @@ def create_app(runtime: Runtime) -> Starlette:
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),
             *health_routes(probes(runtime, limiter)),
+            metrics_route(registry, settings.metrics_token),
             # The dashboard's first: its /static/dashboard mount must come before /static.
             *dashboard_routes(dashboard(runtime)),
             *web_routes(runtime.ports, PublicUrls(settings.resolved_public_url())),

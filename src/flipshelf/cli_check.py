@@ -105,14 +105,17 @@ def _migrations(settings: Settings) -> str:
 
 def server_key_problem(runtime: Runtime) -> str:
     """The key must open a stored secret: with a wrong key every API call would fail."""
-    from flipshelf.services import accounts
+    from cryptography.exceptions import InvalidTag
 
-    active = [account for account in runtime.ports.accounts.all() if account.is_active]
-    if not active:
+    from flipshelf.db.accounts import SqlAccounts
+
+    sample = SqlAccounts(runtime.db).one_sealed_secret()
+    if sample is None:
         return ""  # nothing sealed yet: any key will do
+    api_key, sealed = sample
     try:
-        accounts.credentials(runtime.ports, runtime.box, active[0].api_key)
-    except RuntimeError:
+        runtime.box.open(sealed, api_key)
+    except InvalidTag:
         return "the server key does not open the stored API secrets (FLIPSHELF_SERVER_KEY?)"
     return ""
 

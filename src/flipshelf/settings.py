@@ -255,6 +255,13 @@ class Settings(BaseSettings):
     log_level: str = Field(
         default="info", description="Lowest level logged: debug, info, warning, error."
     )
+    metrics_token: str = Field(
+        default="",
+        description=(
+            "Serves Prometheus metrics at `/metrics` to requests with `Authorization: Bearer "
+            "<token>` (at least 16 characters). Empty: `/metrics` answers 404."
+        ),
+    )
     package_link_seconds: int = Field(
         default=60,
         ge=1,
@@ -286,6 +293,13 @@ class Settings(BaseSettings):
             "works unless `--expires` says otherwise; each link signs in once."
         ),
     )
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: str) -> str:
+        if value and (len(value) < 16 or not value.isprintable() or " " in value):
+            raise ValueError("metrics_token must be at least 16 printable characters, no spaces")
+        return value
 
     @field_validator("log_format")
     @classmethod

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 from flipshelf.app import build_runtime
-from flipshelf.db.migrate import upgrade
+from flipshelf.db.migrate import downgrade, upgrade
 from flipshelf.services import accounts
 from flipshelf.settings import Settings
 from tests.served import flipshelf_command
@@ -39,10 +39,11 @@ def test_a_migrated_data_dir_passes_every_check(tmp_path: Path) -> None:
 
 def test_unapplied_migrations_and_a_wrong_server_key_are_one_line_each(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    upgrade(settings.resolved_database_url(), "0009_signing")
+    upgrade(settings.resolved_database_url())
     runtime = build_runtime(settings)
     accounts.create(runtime.ports, runtime.box, "someone")
     runtime.db.dispose()
+    downgrade(settings.resolved_database_url(), "0009_signing")  # an older schema, keys kept
     other_key = base64.b64encode(b"k" * 32).decode()
     done = _check(tmp_path, FLIPSHELF_SERVER_KEY=other_key)
     assert done.returncode == 1

@@ -133,14 +133,3 @@ def test_refusals_exit_1_with_a_reason(sqlite_cli: Cli, args: list[str], reason:
     create(sqlite_cli, "shop")
     done = sqlite_cli(*args, given="a long enough password\n", ok=False)
     assert done.returncode == 1 and reason in done.stderr, done.stderr
-
-
-def test_an_ambiguous_name_is_refused_until_only_one_account_is_active(cli: Cli) -> None:
-    first = create(cli, "shop")
-    create(cli, "shop")
-    done = cli("accounts", "login-link", "shop", ok=False)
-    assert done.returncode == 1
-    assert "2 active accounts are named 'shop'" in done.stderr, done.stderr
-    assert first["apiKey"] in done.stderr  # the keys tell the operator which is which
-    cli("accounts", "revoke", first["apiKey"])
-    assert cli("accounts", "login-link", "shop", "--json").returncode == 0

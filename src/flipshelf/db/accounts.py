@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from flipshelf.db.database import Database
 from flipshelf.db.prepared import Query
 from flipshelf.db.schema import accounts
-from flipshelf.domain.accounts import Account
+from flipshelf.domain.accounts import Account, NameTaken
 
 
 def _account(row: Any) -> Account:
@@ -23,7 +25,11 @@ def _account(row: Any) -> Account:
         revoked_at=row.revoked_at,
         strict=row.strict,
         hmac_only=row.hmac_only,
+        deleted_at=row.deleted_at,
     )
+
+
+_LIVE = accounts.c.deleted_at.is_(None)
 
 
 # Read on every API call whose key is not in the credential cache.
@@ -43,7 +49,9 @@ class SqlAccounts:
     def create(
         self, name: str, api_key: str, secret_enc: bytes, now: datetime, hmac_only: bool = False
     ) -> Account:
-        with self._db.write() as conn:
+        """Raises NameTaken when a live account has this name (one unique index decides, so
+        two simultaneous creates cannot both take it)."""
+        with _unique_name(name), self._db.write() as conn:
             new_id = conn.execute(
                 insert(accounts).values(
                     name=name,
@@ -70,19 +78,69 @@ class SqlAccounts:
         return None if row is None else _account(row)
 
     def active_named(self, name: str) -> list[Account]:
-        """The active accounts with exactly this name (names need not be unique)."""
+        """The active account with exactly this name, in a list (empty: none)."""
         with self._db.read() as conn:
             rows = conn.execute(
                 select(accounts)
-                .where(accounts.c.name == name, accounts.c.revoked_at.is_(None))
+                .where(accounts.c.name == name, accounts.c.revoked_at.is_(None), _LIVE)
                 .order_by(accounts.c.id)
             ).all()
         return [_account(row) for row in rows]
 
     def all(self) -> list[Account]:
+        """Every account not deleted, revoked ones too."""
         with self._db.read() as conn:
-            rows = conn.execute(select(accounts).order_by(accounts.c.id)).all()
+            rows = conn.execute(select(accounts).where(_LIVE).order_by(accounts.c.id)).all()
         return [_account(row) for row in rows]
+
+    def one_sealed_secret(self) -> tuple[str, bytes] | None:
+        """An active key and its sealed secret, read with the columns every schema version
+        has, so `flipshelf check` can try the server key before migrations run."""
+        with self._db.read() as conn:
+            row = conn.execute(
+                select(accounts.c.api_key, accounts.c.secret_enc)
+                .where(accounts.c.revoked_at.is_(None))
+                .order_by(accounts.c.id)
+                .limit(1)
+            ).first()
+        return None if row is None else (row.api_key, row.secret_enc)
+
+    def any_ever(self) -> bool:
+        """Whether any account was ever made (deleted ones count): `serve` makes a first
+        account only on a database that never had one."""
+        with self._db.read() as conn:
+            return conn.execute(select(accounts.c.id).limit(1)).first() is not None
+
+    def rename(self, api_key: str, name: str) -> Account | None:
+        """None when no live account has this key; NameTaken when another has the name."""
+        with _unique_name(name), self._db.write() as conn:
+            done = conn.execute(
+                update(accounts).where(accounts.c.api_key == api_key, _LIVE).values(name=name)
+            ).rowcount
+            row = conn.execute(select(accounts).where(accounts.c.api_key == api_key)).first()
+        return _account(row) if done and row is not None else None
+
+    def unrevoke(self, api_key: str) -> bool:
+        """A revoked key works again (never a deleted account's)."""
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(accounts)
+                .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_not(None), _LIVE)
+                .values(revoked_at=None)
+            )
+        self._changed(api_key)
+        return result.rowcount == 1
+
+    def delete(self, api_key: str, now: datetime) -> bool:
+        """Marks the account deleted and its key revoked; the row stays for its collections."""
+        with self._db.write() as conn:
+            result = conn.execute(
+                update(accounts)
+                .where(accounts.c.api_key == api_key, _LIVE)
+                .values(deleted_at=now, revoked_at=func.coalesce(accounts.c.revoked_at, now))
+            )
+        self._changed(api_key)
+        return result.rowcount == 1
 
     def count_active(self) -> int:
         with self._db.read() as conn:
@@ -95,7 +153,7 @@ class SqlAccounts:
         with self._db.write() as conn:
             result = conn.execute(
                 update(accounts)
-                .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_(None))
+                .where(accounts.c.api_key == api_key, accounts.c.revoked_at.is_(None), _LIVE)
                 .values(revoked_at=now)
             )
         self._changed(api_key)
@@ -120,7 +178,18 @@ class SqlAccounts:
     def _set(self, api_key: str, **values: bool) -> bool:
         with self._db.write() as conn:
             result = conn.execute(
-                update(accounts).where(accounts.c.api_key == api_key).values(**values)
+                update(accounts).where(accounts.c.api_key == api_key, _LIVE).values(**values)
             )
         self._changed(api_key)
         return result.rowcount == 1
+
+
+@contextmanager
+def _unique_name(name: str) -> Iterator[None]:
+    """The unique index's refusal, as the domain's error."""
+    try:
+        yield
+    except IntegrityError as refused:
+        if not any(index in str(refused.orig) for index in ("accounts.name", "live_name")):
+            raise
+        raise NameTaken(name) from None

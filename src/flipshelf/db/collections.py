@@ -325,6 +325,16 @@ class SqlCollections:
             ).scalar_one_or_none()
             return None if collection_id is None else _load(conn, collection_id)
 
+    def live_of_account(self, account_id: int) -> list[str]:
+        """The hashes of the account's collections not deleted."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(collections.c.hash)
+                .where(collections.c.account_id == account_id, collections.c.deleted_at.is_(None))
+                .order_by(collections.c.id)
+            )
+            return [row.hash for row in rows]
+
     def ids_of_account(self, account_id: int) -> list[int]:
         with self._db.read() as conn:
             rows = conn.execute(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Connection, and_, delete, select, update
+from sqlalchemy import ColumnElement, Connection, Update, and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from flipshelf.db.database import Database
@@ -48,6 +48,27 @@ def _package(row: Any) -> Package:
         created_at=row.created_at,
         completed_at=row.completed_at,
         variant=PackageVariant(row.variant),
+    )
+
+
+def rearm(package_id: int, attempts: int, per_round: int, now: datetime) -> Update:
+    """Turns a FAILED package, still at `attempts` (no one re-armed it since), back to
+    PROCESSING for a new round of tries (downloadHTML after a while, `flipshelf jobs retry`)."""
+    return (
+        update(packages)
+        .where(
+            packages.c.id == package_id,
+            packages.c.status == PackageStatus.FAILED.value,
+            packages.c.attempts == attempts,
+        )
+        .values(
+            status=_PROCESSING,
+            attempts=next_round(attempts, per_round),
+            error=None,
+            completed_at=None,
+            lease_until=None,
+            queued_at=now,
+        )
     )
 
 
@@ -114,22 +135,8 @@ class SqlPackages:
         """Turns a FAILED package back to PROCESSING for a new round of tries; True for the one
         caller whose UPDATE did it (it queues the build)."""
         with self._db.write() as conn:
-            changed = conn.execute(
-                update(packages)
-                .where(
-                    packages.c.id == package.id,
-                    packages.c.status == PackageStatus.FAILED.value,
-                    packages.c.attempts == package.attempts,
-                )
-                .values(
-                    status=_PROCESSING,
-                    attempts=next_round(package.attempts, self._per_round),
-                    error=None,
-                    completed_at=None,
-                    lease_until=None,
-                    queued_at=now,
-                )
-            ).rowcount
+            statement = rearm(package.id, package.attempts, self._per_round, now)
+            changed = conn.execute(statement).rowcount
         return bool(changed)
 
     def claim(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 from flipshelf.db.types import PageNumbers, UTCDateTime
@@ -43,6 +44,17 @@ accounts = Table(
     Column("hmac_only", Boolean, nullable=False, default=False, server_default=false()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # `flipshelf accounts delete`: the row stays (its collections' hashes keep answering 43),
+    # the key answers 41 and the name is free again.
+    Column("deleted_at", UTCDateTime, nullable=True),
+    # One live account per name: the dashboard and `login-link` find accounts by name.
+    Index(
+        "ux_accounts_live_name",
+        "name",
+        unique=True,
+        sqlite_where=text("deleted_at IS NULL"),
+        postgresql_where=text("deleted_at IS NULL"),
+    ),
 )
 
 collections = Table(

@@ -22,10 +22,12 @@ class Account:
     # Every call must be signed with HMAC-SHA256 (`flipshelf accounts create --strict`): an MD5
     # signature, which a captured call can be re-split under, answers 44.
     hmac_only: bool = False
+    # `flipshelf accounts delete`: gone for good (revoked too); its name is free again.
+    deleted_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and self.deleted_at is None
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,16 @@ def new_api_key() -> str:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+class NameTaken(BadRequest):
+    """Another live account has this name: names find accounts (dashboard, `login-link`)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"an account named {name!r} exists already: choose another name "
+            "(`flipshelf accounts list` shows them)"
+        )
 
 
 def parse_account_name(value: str) -> str:

@@ -58,14 +58,24 @@ def book_file(flipbook_hash: str, name: str) -> str:
     return f"{book_prefix(flipbook_hash)}/{name}"
 
 
+def collection_prefix(collection_hash: str) -> str:
+    """A collection's logo and background images."""
+    return f"{COLLECTIONS}/{collection_hash}"
+
+
+def packages_prefix(collection_hash: str) -> str:
+    """Every offline package built of a collection."""
+    return f"{PACKAGES}/{collection_hash}"
+
+
 def image_key(collection_hash: str, role: ImageRole, token: str, extension: str) -> str:
     """A collection's logo or background; `token` is new for every upload."""
-    return f"{COLLECTIONS}/{collection_hash}/{role.value}-{token}.{extension}"
+    return f"{collection_prefix(collection_hash)}/{role.value}-{token}.{extension}"
 
 
 def package_key(collection_hash: str, package_id: int, attempt: int, name: str) -> str:
     """One build attempt's zip, ending in the name the download is saved under."""
-    return f"{PACKAGES}/{collection_hash}/{package_id}-{attempt}/{name}"
+    return f"{packages_prefix(collection_hash)}/{package_id}-{attempt}/{name}"
 
 
 def package_attempt_prefix(key: str) -> str:

@@ -1,4 +1,5 @@
-"""Use cases on accounts: create, list, revoke, rotate, and finding a key's secret."""
+"""Use cases on accounts: create, rename, revoke and unrevoke, delete, rotate, and finding a
+key's secret. A live account's name is its own (the dashboard and `login-link` find it by name)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cryptography.exceptions import InvalidTag
 from flipshelf.domain.accounts import Account, KeyPair, new_api_key, new_secret, parse_account_name
 from flipshelf.domain.errors import BadRequest, InvalidCredentials
 from flipshelf.security.secret_box import SecretBox
+from flipshelf.services import collections
 from flipshelf.services.ports import Ports
 
 
@@ -30,18 +32,46 @@ def create(
 
 
 def by_name(ports: Ports, name: str) -> Account:
-    """The one active account with this name. Names need not be unique: when several active
-    accounts share it, the caller must tell them apart some other way (40)."""
+    """The active account with this name (names of live accounts are unique)."""
     found = ports.accounts.active_named(parse_account_name(name))
     if not found:
         raise BadRequest(f"no active account is named {name.strip()!r}")
-    if len(found) > 1:
-        keys = ", ".join(account.api_key for account in found)
-        raise BadRequest(
-            f"{len(found)} active accounts are named {name.strip()!r} ({keys}): "
-            "revoke all but one, or use another name"
-        )
     return found[0]
+
+
+def rename(ports: Ports, api_key: str, name: str) -> Account:
+    """A new name; NameTaken (40) when another live account has it."""
+    renamed = ports.accounts.rename(api_key, parse_account_name(name))
+    if renamed is None:
+        raise BadRequest("no account has this apiKey")
+    return renamed
+
+
+def unrevoke(ports: Ports, api_key: str) -> None:
+    """A revoked key works again, with the secret it had."""
+    if not ports.accounts.unrevoke(api_key):
+        raise BadRequest("no revoked account has this apiKey")
+
+
+def delete(ports: Ports, api_key: str, *, with_collections: bool = False) -> list[str]:
+    """Deletes the account: its key answers 41 for good and its name is free again. Refused
+    while it has collections, unless `with_collections`: then each is deleted first, as
+    collection.delete does (its hash answers 43, its webhook event is sent). Answers the hashes
+    of the collections deleted. Safe to run again after an interruption."""
+    found = ports.accounts.by_api_key(api_key)
+    if found is None or found[0].deleted_at is not None:
+        raise BadRequest("no account has this apiKey")
+    account = found[0]
+    live = ports.collections.live_of_account(account.id)
+    if live and not with_collections:
+        raise BadRequest(
+            f"the account has {len(live)} collection(s): delete them first, or pass "
+            "--with-collections to delete them with it"
+        )
+    for collection_hash in live:
+        collections.delete(ports, account, collection_hash)
+    ports.accounts.delete(api_key, ports.clock.now())
+    return live
 
 
 def set_strict(ports: Ports, api_key: str, strict: bool, hmac_only: bool = False) -> None:

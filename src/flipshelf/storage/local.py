@@ -101,6 +101,11 @@ class LocalFileStore:
         if directory.is_dir():
             shutil.rmtree(directory)
 
+    def prefix_size(self, prefix: str) -> int:
+        """Bytes stored under `prefix`, a folder of keys (0 when nothing is)."""
+        directory = self._path(prefix)
+        return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
+
     def local_path(self, key: str) -> Path | None:
         """Where the key lives (or would live) on this machine: for sendfile, and for writers
         that fill a whole prefix directory in place."""

@@ -147,6 +147,11 @@ class ObjectFileStore:
         for batch in listing:
             obstore.delete(store, [meta["path"] for meta in batch])
 
+    def prefix_size(self, prefix: str) -> int:
+        """Bytes stored under `prefix` (whole segments, as `delete_prefix`)."""
+        listing = obstore.list(self._objects(), check_key(prefix), chunk_size=DELETE_BATCH)
+        return sum(int(meta["size"]) for batch in listing for meta in batch)
+
     def local_path(self, key: str) -> Path | None:
         check_key(key)
         return None

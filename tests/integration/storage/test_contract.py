@@ -155,6 +155,15 @@ def test_delete_prefix_removes_everything_below_it_and_nothing_else(store: Store
     store.delete_prefix("never/was")
 
 
+def test_prefix_size_counts_whole_segments_below_the_prefix(store: Store) -> None:
+    below = {"flipbooks/ab/source.pdf": b"12345", "flipbooks/ab/book/pages/0001-n.jpg": b"123"}
+    beside = {"flipbooks/abc/source.pdf": b"1234567", "flipbooks/ab.pdf": b"12"}
+    for key, data in {**below, **beside}.items():
+        store.put_bytes(key, data)
+    assert store.prefix_size("flipbooks/ab") == 8
+    assert store.prefix_size("never/was") == 0
+
+
 def test_delete_prefix_handles_more_keys_than_one_batch(store: Store) -> None:
     keys = [f"flipbooks/many/pages/{n:04d}-n.jpg" for n in range(1100)]  # > 1000 per S3 call
     with ThreadPoolExecutor(8) as pool:

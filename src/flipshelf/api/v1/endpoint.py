@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -44,6 +45,8 @@ log = structlog.get_logger("flipshelf.api")
 
 # The reason sent with 22 when a dependency is down (fixed wording: no library message).
 UNAVAILABLE = "temporarily unavailable, retry shortly"
+# (action as sent, v1 code, seconds taken)
+Observer = Callable[[str | None, int, float], None]
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -82,6 +85,7 @@ class V1Endpoint:
         credentials: CredentialCache | None = None,
         throttle: SignatureThrottle | None = None,
         outage: Callable[[BaseException], str | None] = lambda _error: None,
+        observe: Observer = lambda _action, _code, _seconds: None,
     ) -> None:
         self.ports, self.box, self.limiter = ports, box, limiter
         self.config, self.actions = config, actions
@@ -91,6 +95,8 @@ class V1Endpoint:
         # Names the dependency an error shows unreachable (flipshelf/health.py): such a call
         # answers 22 and the client retries; nothing was acknowledged, so nothing is lost.
         self.outage = outage
+        # Told every call's action (as sent), code and duration: the /metrics counters.
+        self.observe = observe
 
     async def handle(self, request: Request) -> Response:
         request_id = secrets.token_hex(8)
@@ -99,6 +105,7 @@ class V1Endpoint:
             return await self._answer(request, request_id)
 
     async def _answer(self, request: Request, request_id: str) -> Response:
+        started = time.perf_counter()
         state = _RequestState()
         reason: str | None = None
         try:
@@ -125,7 +132,9 @@ class V1Endpoint:
             # Whatever the action did not move into the store is not kept.
             state.body.discard()
         body = envelope(code, data, reason)
-        return render(body, protocol.encoding_of(state.params), request_id)
+        answer = render(body, protocol.encoding_of(state.params), request_id)
+        self.observe(state.params.get("action"), int(code), time.perf_counter() - started)
+        return answer
 
     async def _handle(self, request: Request, state: _RequestState) -> tuple[Code, object]:
         if self.config.maintenance:
