@@ -55,6 +55,14 @@ class Conversion(Leased):
     error: str | None = None
     zoomed: int = 0
     failed_pages: tuple[int, ...] = ()
+    zoom_queued_at: datetime | None = None
+    zoomed_at: datetime | None = None
+    zoom_attempts: int = 0
+
+    @property
+    def zoom_due(self) -> bool:
+        complete = self.status is ConvertStatus.COMPLETE
+        return complete and self.zoomed_at is None and self.zoom_queued_at is not None
 
 
 class MemoryConversionJobs:
@@ -106,6 +114,8 @@ class MemoryConversionJobs:
             return False
         row.status, row.processing, row.lease_until = status, False, None
         row.failed_pages = failed_pages
+        if status is ConvertStatus.COMPLETE:
+            row.zoom_queued_at, row.zoomed_at, row.zoom_attempts = now, None, 0
         if page_count is not None:
             row.page_count = row.pages_ready = page_count
         row.error = error[:255] if error is not None else None
@@ -119,12 +129,40 @@ class MemoryConversionJobs:
     def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]:
         return [key for key, row in self.rows.items() if row.lost(now, grace)][:limit]
 
+    def zoom_start(self, flipbook_hash: str, now: datetime, max_attempts: int) -> bool:
+        row = self.rows.get(flipbook_hash)
+        if row is None or not row.zoom_due or row.zoom_attempts >= max_attempts:
+            return False
+        row.zoom_attempts, row.zoom_queued_at = row.zoom_attempts + 1, now
+        return True
+
+    def zoom_alive(self, flipbook_hash: str, now: datetime) -> None:
+        row = self.rows.get(flipbook_hash)
+        if row is not None and row.zoom_due:
+            row.zoom_queued_at = now
+
     def zoomed(self, flipbook_hash: str, now: datetime) -> bool:
         row = self.rows.get(flipbook_hash)
         if row is None or row.status is not ConvertStatus.COMPLETE:
             return False
         row.zoomed += 1
+        row.zoomed_at = now
         return True
+
+    def lost_zooms(
+        self, now: datetime, grace: timedelta, max_attempts: int, limit: int = 100
+    ) -> list[str]:
+        found = [
+            key
+            for key, row in self.rows.items()
+            if row.zoom_due
+            and row.zoom_queued_at is not None
+            and row.zoom_queued_at < now - grace
+            and row.zoom_attempts < max_attempts
+        ][:limit]
+        for key in found:
+            self.rows[key].zoom_queued_at = now
+        return found
 
     def source_key(self, flipbook_hash: str) -> str | None:
         row = self.rows.get(flipbook_hash)

@@ -38,12 +38,16 @@ class RecordingQueue:
     sent: list[str] = field(default_factory=list)
     packages: list[int] = field(default_factory=list)
     deliveries: list[int] = field(default_factory=list)
+    zooms: list[str] = field(default_factory=list)
 
     def convert(self, flipbook_hash: str) -> None:
         self.sent.append(flipbook_hash)
 
     def package(self, package_id: int) -> None:
         self.packages.append(package_id)
+
+    def zoom(self, flipbook_hash: str) -> None:
+        self.zooms.append(flipbook_hash)
 
     def deliver(self, delivery_id: int) -> None:
         self.deliveries.append(delivery_id)

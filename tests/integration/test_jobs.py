@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from flipshelf.conversion.options import ResourceLimits
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.workers import SqlWorkers
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
+from flipshelf.domain.layout import book_file
 from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
 from flipshelf.jobs.outcomes import RetryLater
 from flipshelf.jobs.worker import Sweeper
@@ -75,6 +78,60 @@ def test_the_zoom_pass_moves_the_collection_to_a_new_version(
     run_zoom(context, flipbook_hash, source_key)
     after = runtime.ports.collections.of_flipbook(flipbook_hash)
     assert after is not None and after.version == collection.version + 1
+
+
+def test_a_lost_zoom_pass_is_queued_again_until_it_is_done(
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    """A zoom pass whose message was lost (a Redis restart) or whose worker died is a job the
+    sweep recovers, once per grace; a duplicate message does nothing once it is done."""
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    assert run_conversion(context, flipbook_hash) is True  # the zoom pass is due from now
+    queue = RecordingQueue()
+    sweeper = Sweeper(context, queue, interval=60)  # type: ignore[arg-type]
+    grace = timedelta(seconds=2 * context.lease.total_seconds())
+    assert sweeper.sweep_zooms(grace) == []  # just queued by the worker
+    clock.advance(seconds=grace.total_seconds() + 1)  # its message never came
+    assert sweeper.sweep_zooms(grace) == [flipbook_hash]
+    assert sweeper.sweep_zooms(grace) == []  # sent once per grace
+    assert queue.zooms == [flipbook_hash]
+    source_key = SqlConversions(runtime.db).source_key(flipbook_hash)
+    assert source_key is not None
+    assert run_zoom(context, flipbook_hash, source_key) is True
+    with runtime.ports.files.open_read(book_file(flipbook_hash, "manifest.json")) as stored:
+        manifest = json.load(stored)
+    assert manifest["zoomReady"] == manifest["pageCount"]
+    assert run_zoom(context, flipbook_hash, source_key) is False  # a duplicate: nothing to do
+    clock.advance(seconds=grace.total_seconds() + 1)
+    assert sweeper.sweep_zooms(grace) == []  # done for good
+
+
+def test_a_zoom_pass_whose_worker_dies_every_time_stops_after_the_attempts(
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    assert run_conversion(context, flipbook_hash) is True
+    conversions = SqlConversions(runtime.db)
+    grace = timedelta(seconds=2 * context.lease.total_seconds())
+    for _death in range(context.attempts):  # each pass starts, then its worker is killed
+        assert conversions.zoom_start(flipbook_hash, clock.now(), context.attempts)
+        clock.advance(seconds=grace.total_seconds() + 1)
+        conversions.lost_zooms(clock.now(), grace, context.attempts)
+    clock.advance(seconds=grace.total_seconds() + 1)
+    assert conversions.lost_zooms(clock.now(), grace, context.attempts) == []
+    assert not conversions.zoom_start(flipbook_hash, clock.now(), context.attempts)
+    status, _reason = _status(runtime, flipbook_hash)
+    assert status is ConvertStatus.COMPLETE  # readable with its normal images all along
 
 
 def test_a_live_lease_keeps_a_second_worker_out(

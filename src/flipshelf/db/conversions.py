@@ -46,6 +46,15 @@ _ENDED = {
 }
 
 
+# A COMPLETE book whose zoom pass is due and not done. Books converted before zoom passes were
+# jobs have no `zoom_queued_at`: never due.
+_ZOOM_DUE = (
+    flipbooks.c.convert_status == ConvertStatus.COMPLETE.value,
+    flipbooks.c.zoomed_at.is_(None),
+    flipbooks.c.zoom_queued_at.is_not(None),
+)
+
+
 class SqlConversions:
     def __init__(self, db: Database, outbox: Outbox | None = None) -> None:
         self._db = db
@@ -101,6 +110,9 @@ class SqlConversions:
         }
         if page_count is not None:
             values.update(page_count=page_count, pages_ready=page_count)
+        if status is ConvertStatus.COMPLETE:
+            # The zoom pass is due from now on; the worker queues it, the sweep if that is lost.
+            values.update(zoom_queued_at=now, zoomed_at=None, zoom_attempts=0)
         if error is not None:
             values["convert_error"] = error[:255]
         with self._db.write() as conn:
@@ -123,20 +135,66 @@ class SqlConversions:
         with self._db.write() as conn:
             return [str(key) for key in JOBS.lost(conn, now, grace, limit)]
 
-    def zoomed(self, flipbook_hash: str, now: datetime) -> bool:
-        """The zoom pass of a COMPLETE flipbook has added its large images: the collection's
-        version moves on, so an offline package built before (without them) is built again on
-        the next request. False when the flipbook is gone or not complete."""
-        owner = (
-            select(flipbooks.c.collection_id)
-            .where(
-                flipbooks.c.hash == flipbook_hash,
-                flipbooks.c.convert_status == ConvertStatus.COMPLETE.value,
-            )
-            .scalar_subquery()
-        )
+    def zoom_start(self, flipbook_hash: str, now: datetime, max_attempts: int) -> bool:
+        """Starts a zoom pass of a COMPLETE book not zoomed yet, if it has attempts left;
+        False when there is nothing to do (a duplicate message, a deleted or changed book)."""
         with self._db.write() as conn:
+            started = conn.execute(
+                update(flipbooks)
+                .where(*_ZOOM_DUE, flipbooks.c.hash == flipbook_hash)
+                .where(flipbooks.c.zoom_attempts < max_attempts)
+                .values(zoom_attempts=flipbooks.c.zoom_attempts + 1, zoom_queued_at=now)
+            ).rowcount
+        return bool(started)
+
+    def zoom_alive(self, flipbook_hash: str, now: datetime) -> None:
+        """A running zoom pass shows progress, so the sweep does not queue it again."""
+        with self._db.write() as conn:
+            conn.execute(
+                update(flipbooks)
+                .where(*_ZOOM_DUE, flipbooks.c.hash == flipbook_hash)
+                .values(zoom_queued_at=now)
+            )
+
+    def zoomed(self, flipbook_hash: str, now: datetime) -> bool:
+        """The zoom pass of a COMPLETE flipbook has added its large images: recorded, and the
+        collection's version moves on, so an offline package built before (without them) is
+        built again on the next request. False when the flipbook is gone or not complete."""
+        complete = (
+            flipbooks.c.hash == flipbook_hash,
+            flipbooks.c.convert_status == ConvertStatus.COMPLETE.value,
+        )
+        owner = select(flipbooks.c.collection_id).where(*complete).scalar_subquery()
+        with self._db.write() as conn:
+            conn.execute(update(flipbooks).where(*complete).values(zoomed_at=now))
             return bool(conn.execute(_bump_collection(owner, now)).rowcount)
+
+    def lost_zooms(
+        self, now: datetime, grace: timedelta, max_attempts: int, limit: int = 100
+    ) -> list[str]:
+        """Books whose zoom pass went quiet for `grace` (its message lost, its worker dead) and
+        has attempts left, in collections not deleted; each marked queued again, so one sweep
+        sends it once."""
+        live = select(collections.c.id).where(collections.c.deleted_at.is_(None))
+        with self._db.write() as conn:
+            found = list(
+                conn.execute(
+                    select(flipbooks.c.hash)
+                    .where(
+                        *_ZOOM_DUE,
+                        flipbooks.c.zoom_queued_at < now - grace,
+                        flipbooks.c.zoom_attempts < max_attempts,
+                        flipbooks.c.collection_id.in_(live),
+                    )
+                    .order_by(flipbooks.c.id)
+                    .limit(limit)
+                ).scalars()
+            )
+            if found:
+                conn.execute(
+                    update(flipbooks).where(flipbooks.c.hash.in_(found)).values(zoom_queued_at=now)
+                )
+        return [str(key) for key in found]
 
     def source_key(self, flipbook_hash: str) -> str | None:
         with self._db.read() as conn:

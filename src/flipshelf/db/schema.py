@@ -105,6 +105,12 @@ flipbooks = Table(
     Column("lease_owner", String(100), nullable=True),
     # When the conversion was last handed to the queue; the sweep re-queues after a grace time.
     Column("queued_at", UTCDateTime, nullable=True),
+    # The zoom pass, a job of its own once the book is COMPLETE: when it was last queued (or
+    # last showed progress), when it finished, and how many passes started. The sweep queues a
+    # pass again when it went quiet (message lost, worker dead), up to the attempts allowed.
+    Column("zoom_queued_at", UTCDateTime, nullable=True),
+    Column("zoomed_at", UTCDateTime, nullable=True),
+    Column("zoom_attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_flipbooks_collection_position", "collection_id", "position"),
 )

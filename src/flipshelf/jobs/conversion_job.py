@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,10 @@ from flipshelf.jobs.outcomes import Abandoned, RetryLater
 from flipshelf.services.ports import Clock, ConversionJobs, FileStore
 
 log = structlog.get_logger("flipshelf.jobs")
+
+# How often a running zoom pass tells the database it is alive; the sweep waits two leases of
+# silence before it queues the pass again, so this must be well under a lease.
+HEARTBEAT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -129,11 +134,16 @@ def _convert(ctx: ConversionContext, job: ClaimedConversion, scratch: Path) -> M
     return manifest
 
 
-def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> None:
-    """The later pass: zoom-size images. Needs no lease: it only adds files and rewrites the
-    manifest, and a lost run is harmless (the player falls back to the normal size). At the end
-    the collection's version moves on, for offline packages to include the new images."""
+def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> bool:
+    """The later pass: zoom-size images, a job of its own. Answers False when there was
+    nothing to do (done already, a duplicate message, or no attempts left). While it runs it
+    shows progress, so the sweep leaves it alone; if its worker dies or its message is lost, the
+    sweep queues it again. At the end the collection's version moves on, for offline packages
+    to include the new images."""
+    if not ctx.conversions.zoom_start(flipbook_hash, ctx.clock.now(), ctx.attempts):
+        return False
     direct = ctx.files.local_path(layout.book_prefix(flipbook_hash))
+    heartbeat = _Heartbeat(ctx, flipbook_hash)
     with tempfile.TemporaryDirectory(dir=ctx.work_dir, prefix="zoom-") as scratch:
         work = Path(scratch)
         out_dir = direct if direct is not None else _download_book(ctx, flipbook_hash, work)
@@ -144,9 +154,28 @@ def run_zoom(ctx: ConversionContext, flipbook_hash: str, source_key: str) -> Non
         publisher = BookUploader(
             ctx.files, flipbook_hash, out_dir, remote=direct is None, zoom=True
         )
-        render_zoom(local, out_dir, ctx.options, lambda _ready, _count: publisher.publish())
+
+        def on_progress(_ready: int, _count: int) -> None:
+            publisher.publish()
+            heartbeat.beat()
+
+        render_zoom(local, out_dir, ctx.options, on_progress)
         publisher.publish()
     ctx.conversions.zoomed(flipbook_hash, ctx.clock.now())
+    return True
+
+
+class _Heartbeat:
+    """Tells the database a zoom pass is alive, at most once per `HEARTBEAT_SECONDS`."""
+
+    def __init__(self, ctx: ConversionContext, flipbook_hash: str) -> None:
+        self._ctx, self._flipbook = ctx, flipbook_hash
+        self._last = time.monotonic()
+
+    def beat(self) -> None:
+        if time.monotonic() - self._last >= HEARTBEAT_SECONDS:
+            self._last = time.monotonic()
+            self._ctx.conversions.zoom_alive(self._flipbook, self._ctx.clock.now())
 
 
 def _download_book(ctx: ConversionContext, flipbook_hash: str, work: Path) -> Path:

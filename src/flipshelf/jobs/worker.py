@@ -68,8 +68,8 @@ class JobHandlers:
         try:
             run_zoom(self.context, flipbook_hash, source_key)
         except Exception:
-            # The flipbook is complete without zoom images; the player uses the normal ones.
-            log.exception("zoom pass failed", flipbook=flipbook_hash)
+            # The book stays readable with its normal images meanwhile (the player falls back).
+            log.exception("zoom pass failed; the sweep tries again", flipbook=flipbook_hash)
 
     def package(self, package_id: int) -> None:
         assert self._packages is not None, "package handler used before bind()"
@@ -118,10 +118,19 @@ class Sweeper:
         for flipbook_hash in lost:
             log.warning("re-queueing a lost conversion", flipbook=flipbook_hash)
             self._queue.convert(flipbook_hash)
+        self.sweep_zooms(grace)
         if self._packages is not None:
             self.sweep_packages(self._packages)
         if self._webhooks is not None:
             self.sweep_deliveries(self._webhooks)
+        return lost
+
+    def sweep_zooms(self, grace: timedelta) -> list[str]:
+        context = self._context
+        lost = context.conversions.lost_zooms(context.clock.now(), grace, context.attempts)
+        for flipbook_hash in lost:
+            log.warning("re-queueing a lost zoom pass", flipbook=flipbook_hash)
+            self._queue.zoom(flipbook_hash)
         return lost
 
     def sweep_packages(self, packages: PackageContext) -> list[int]:
