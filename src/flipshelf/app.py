@@ -44,7 +44,7 @@ from flipshelf.jobs.conversion_job import ConversionContext
 from flipshelf.jobs.package_job import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
 from flipshelf.jobs.webhook_job import DeliveryContext
-from flipshelf.metrics import ApiMetrics, JobCollector, metrics_route
+from flipshelf.metrics import ApiMetrics, HttpMetrics, JobCollector, metrics_route
 from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.security import server_key
 from flipshelf.security.links import SignedLinks
@@ -307,7 +307,12 @@ def create_app(runtime: Runtime) -> Starlette:
     return Starlette(
         lifespan=lifespan,
         # nosniff on every answer of every route (outermost, so compressed answers get it too).
-        middleware=[Middleware(SecurityHeaders), compression()],
+        # Then every request counted by route template, the time it took to compress included.
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(HttpMetrics, registry=registry),
+            compression(),
+        ],
         routes=[
             Route("/v1/", v1.handle, methods=methods),
             Route("/v1", v1.handle, methods=methods),

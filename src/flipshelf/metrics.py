@@ -6,12 +6,14 @@ any multi-process service). Job figures are read from the database at scrape tim
 process reports the same installation-wide truth and workers need no endpoint of their own.
 
 Labels are a closed set: an action label is a known action's name, `unknown` or `none`, never
-what a client sent, so a caller cannot grow the series (or smuggle text into the page).
+what a client sent, so a caller cannot grow the series (or smuggle text into the page); an HTTP
+request is labelled by its route's template (`/c/{collection}`), never by its path.
 """
 
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 
@@ -22,7 +24,8 @@ from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flipshelf.db.database import Database
 from flipshelf.db.job_status import job_counts, pages_converted
@@ -30,6 +33,8 @@ from flipshelf.db.job_status import job_counts, pages_converted
 # Seconds: an API call is a few milliseconds; an upload may take minutes.
 LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0)
 UNKNOWN, NONE = "unknown", "none"
+UNMATCHED, OTHER = "unmatched", "other"
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -64,6 +69,65 @@ class ApiMetrics:
         labels = (action_label(action, self._known), str(int(code)))
         self._calls.labels(*labels).inc()
         self._seconds.labels(*labels).observe(seconds)
+
+
+def route_label(route: BaseRoute | None) -> str:
+    """The label value for the route that answered: its template, or `unmatched` (a 404)."""
+    if isinstance(route, Route | Mount):
+        return route.path or "/"
+    return UNMATCHED
+
+
+def method_label(method: str) -> str:
+    # Any token is a valid HTTP method: only the ones the app serves become label values.
+    return method if method in METHODS else OTHER
+
+
+class HttpMetrics:
+    """ASGI middleware counting and timing every HTTP request by route template, method and
+    status (the player, dashboard, files and health pages; v1 calls too, whose HTTP status
+    says little: `flipshelf_api_requests` has their v1 codes)."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        labels = ["route", "method", "status"]
+        self._requests = Counter(
+            "flipshelf_http_requests",
+            "HTTP requests answered, by route template, method and status.",
+            labels,
+            registry=registry,
+        )
+        self._seconds = Histogram(
+            "flipshelf_http_request_seconds",
+            "Time to answer an HTTP request, body sent, by route template, method and status.",
+            labels,
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500  # an exception reaching here becomes a 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            # Starlette's router leaves the route it chose in the scope (the innermost one).
+            labels = (
+                route_label(scope.get("route")),
+                method_label(scope["method"]),
+                str(status),
+            )
+            self._requests.labels(*labels).inc()
+            self._seconds.labels(*labels).observe(time.perf_counter() - started)
 
 
 class JobCollector(Collector):

@@ -257,6 +257,7 @@ class Settings(BaseSettings):
     )
     metrics_token: str = Field(
         default="",
+        repr=False,  # a secret: never in a logged or printed settings object
         description=(
             "Serves Prometheus metrics at `/metrics` to requests with `Authorization: Bearer "
             "<token>` (at least 16 characters). Empty: `/metrics` answers 404."

@@ -37,4 +37,7 @@ def test_prometheus_scrapes_the_running_server(tmp_path: Path) -> None:
         assert samples[counted] == 1
         assert samples[("flipshelf_metrics_database_up", ())] == 1
         assert ("flipshelf_jobs", (("kind", "conversion"), ("state", "waiting"))) in samples
+        # The refused scrape itself, counted by its route.
+        refused_scrape = (("method", "GET"), ("route", "/metrics"), ("status", "401"))
+        assert samples[("flipshelf_http_requests_total", refused_scrape)] == 1
     assert trouble(server.lines) == [], server.output()

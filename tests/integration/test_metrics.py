@@ -123,3 +123,37 @@ def test_a_database_outage_still_answers_and_says_so() -> None:
         for sample in family.samples
     }
     assert found == {"flipshelf_metrics_database_up": 0}
+
+
+def test_a_title_sent_in_a_call_never_reaches_the_page(
+    scraped: TestClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    collection = seed_collection(runtime, tenant)
+    title = "zz-title-for-metrics"
+    params = signed(tenant.pair, "collection.update", collectionHash=collection.hash, title=title)
+    assert scraped.get("/v1/", params=params).json()["code"] == 20
+    assert scraped.get(f"/v1/{title}", params=signed(tenant.pair, title)).status_code < 500
+    page = scraped.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+    assert title not in page and collection.hash not in page
+    assert 'action="collection.update",code="20"' in page
+
+
+def test_pages_are_counted_by_route_template_never_by_path(
+    scraped: TestClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    collection = seed_collection(runtime, tenant)
+    assert scraped.get(f"/c/{collection.hash}").status_code == 200
+    assert scraped.get("/dashboard/login").status_code == 200
+    assert scraped.get(f"/nowhere/{collection.hash}").status_code == 404
+    found = samples(scraped)
+
+    def get(name: str, route: str, status: int) -> float:
+        return found[(name, (("method", "GET"), ("route", route), ("status", str(status))))]
+
+    count = "flipshelf_http_requests_total"
+    assert get(count, "/c/{collection}", 200) == 1
+    assert get(count, "/dashboard/login", 200) == 1
+    assert get(count, "unmatched", 404) == 1
+    assert get("flipshelf_http_request_seconds_count", "/c/{collection}", 200) == 1
+    routes = {dict(labels).get("route") for name, labels in found if "http_request" in name}
+    assert not any(collection.hash in str(route) for route in routes)

@@ -52,8 +52,9 @@ def _counts(
 
 
 def pages_converted(db: Database) -> int:
-    """Pages of every converted book (deleted ones too: their rows stay), for /metrics: its
-    rate is the installation's conversion pages per second."""
+    """Pages of every converted book still in the table (a deleted collection's books too:
+    their rows stay; a book removed from its collection leaves), for /metrics: its rate is the
+    installation's conversion pages per second."""
     with db.read() as conn:
         total = conn.execute(
             select(func.coalesce(func.sum(flipbooks.c.page_count), 0)).where(
