@@ -18,7 +18,7 @@ from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from flipshelf.domain.layout import book_file
 from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
 from flipshelf.jobs.outcomes import RetryLater
-from flipshelf.jobs.worker import Sweeper
+from flipshelf.jobs.worker import JobHandlers, Sweeper
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import FixedClock, RecordingQueue, Tenant
 
@@ -109,6 +109,41 @@ def test_a_lost_zoom_pass_is_queued_again_until_it_is_done(
     assert run_zoom(context, flipbook_hash, source_key) is False  # a duplicate: nothing to do
     clock.advance(seconds=grace.total_seconds() + 1)
     assert sweeper.sweep_zooms(grace) == []  # done for good
+
+
+class _DownQueue(RecordingQueue):
+    """A queue whose store cannot be reached (Redis restarting)."""
+
+    def convert(self, flipbook_hash: str) -> None:
+        raise ConnectionError("Connection refused")
+
+    def zoom(self, flipbook_hash: str) -> None:
+        raise ConnectionError("Connection refused")
+
+
+def test_a_queue_that_cannot_be_reached_costs_a_delay_never_the_work(
+    runtime: Runtime,
+    tenant: Tenant,
+    context: ConversionContext,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    """The worker and the sweep hand follow-up work to the queue; while it is down they warn
+    (no traceback, no crash) and the next sweep after it is back sends the work."""
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    handlers = JobHandlers()
+    handlers.bind(context, _DownQueue())  # type: ignore[arg-type]
+    handlers.convert(flipbook_hash)  # converts, then cannot queue the zoom pass: no raise
+    assert _status(runtime, flipbook_hash) == (ConvertStatus.COMPLETE, None)
+    grace = timedelta(seconds=2 * context.lease.total_seconds())
+    clock.advance(seconds=grace.total_seconds() + 1)
+    down = Sweeper(context, _DownQueue(), interval=60)  # type: ignore[arg-type]
+    assert down.sweep_zooms(grace) == [flipbook_hash]  # found, its send failed quietly
+    clock.advance(seconds=grace.total_seconds() + 1)
+    back = RecordingQueue()
+    assert Sweeper(context, back, interval=60).sweep_zooms(grace) == [flipbook_hash]  # type: ignore[arg-type]
+    assert back.zooms == [flipbook_hash]
 
 
 def test_a_zoom_pass_whose_worker_dies_every_time_stops_after_the_attempts(

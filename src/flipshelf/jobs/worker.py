@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import structlog
@@ -18,6 +19,16 @@ from flipshelf.jobs.webhook_job import DeliveryContext, run_delivery
 from flipshelf.services.webhooks import queue_waiting
 
 log = structlog.get_logger("flipshelf.worker")
+
+
+def hand_over(job: str, send: Callable[..., object], *args: object) -> None:
+    """Hands follow-up work to the queue. The database row is the truth and the sweep sends
+    again whatever was not sent, so a queue that cannot be reached (Redis restarting) costs a
+    delay, never the work: one warning, no traceback."""
+    try:
+        send(*args)
+    except Exception as error:
+        log.warning("could not queue; the sweep will send it", job=job, error=type(error).__name__)
 
 
 class JobHandlers:
@@ -54,12 +65,12 @@ class JobHandlers:
         try:
             finished = run_conversion(self.context, flipbook_hash)
         except RetryLater as retry:
-            self.queue.convert_later(flipbook_hash, retry.delay)
+            hand_over("conversion", self.queue.convert_later, flipbook_hash, retry.delay)
             return
         finally:
             self._send_events()
         if finished:
-            self.queue.zoom(flipbook_hash)
+            hand_over("zoom pass", self.queue.zoom, flipbook_hash)
 
     def zoom(self, flipbook_hash: str) -> None:
         source_key = self.context.conversions.source_key(flipbook_hash)
@@ -76,7 +87,7 @@ class JobHandlers:
         try:
             run_package_build(self._packages, package_id)
         except RetryLater as retry:
-            self.queue.package_later(package_id, retry.delay)
+            hand_over("package build", self.queue.package_later, package_id, retry.delay)
         finally:
             self._send_events()
 
@@ -85,12 +96,14 @@ class JobHandlers:
         try:
             run_delivery(self._webhooks, delivery_id)
         except RetryLater as retry:
-            self.queue.deliver_later(delivery_id, retry.delay)
+            hand_over("delivery", self.queue.deliver_later, delivery_id, retry.delay)
 
     def _send_events(self) -> None:
         """Queues the webhook deliveries the job's outcome recorded (db/outbox.py)."""
         if self._webhooks is not None:
-            queue_waiting(self._webhooks.webhooks.deliveries, self.queue, self._webhooks.clock)
+            webhooks = self._webhooks
+            deliveries, clock = webhooks.webhooks.deliveries, webhooks.clock
+            hand_over("deliveries", queue_waiting, deliveries, self.queue, clock)
 
 
 class Sweeper:
@@ -117,7 +130,7 @@ class Sweeper:
         lost = self._context.conversions.lost(self._context.clock.now(), grace)
         for flipbook_hash in lost:
             log.warning("re-queueing a lost conversion", flipbook=flipbook_hash)
-            self._queue.convert(flipbook_hash)
+            hand_over("conversion", self._queue.convert, flipbook_hash)
         self.sweep_zooms(grace)
         if self._packages is not None:
             self.sweep_packages(self._packages)
@@ -130,7 +143,7 @@ class Sweeper:
         lost = context.conversions.lost_zooms(context.clock.now(), grace, context.attempts)
         for flipbook_hash in lost:
             log.warning("re-queueing a lost zoom pass", flipbook=flipbook_hash)
-            self._queue.zoom(flipbook_hash)
+            hand_over("zoom pass", self._queue.zoom, flipbook_hash)
         return lost
 
     def sweep_packages(self, packages: PackageContext) -> list[int]:
@@ -139,7 +152,7 @@ class Sweeper:
         lost = packages.packages.lost(now, grace)
         for package_id in lost:
             log.warning("re-queueing a lost package build", package=package_id)
-            self._queue.package(package_id)
+            hand_over("package build", self._queue.package, package_id)
         for key in packages.packages.remove_superseded(now - KEEP_SUPERSEDED):
             packages.files.delete_prefix(package_attempt_prefix(key))
         return lost
@@ -151,7 +164,7 @@ class Sweeper:
         lost = deliveries.lost(now, grace)
         for delivery_id in lost:
             log.info("re-queueing a webhook delivery", delivery=delivery_id)
-            self._queue.deliver(delivery_id)
+            hand_over("delivery", self._queue.deliver, delivery_id)
         deliveries.prune(now - KEEP_DELIVERIES)
         return lost
 
