@@ -39,7 +39,7 @@ from flipshelf.domain.webhooks import RetryPolicy
 from flipshelf.fetch.policy import AllowList, FetchPolicy
 from flipshelf.fetch.port import GuardedFetcher
 from flipshelf.fetch.webhooks import GuardedWebhookSender
-from flipshelf.health import Probe, blocking, health_routes, outage_of
+from flipshelf.health import OutageAnswers, Probe, blocking, health_routes, outage_of
 from flipshelf.jobs.conversion_job import ConversionContext
 from flipshelf.jobs.package_job import PackageContext
 from flipshelf.jobs.queue import HueyQueue, make_huey, only_in_workers
@@ -311,6 +311,8 @@ def create_app(runtime: Runtime) -> Starlette:
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(HttpMetrics, registry=registry),
+            # An outage answers 503 on every route (v1 calls answer 22 themselves).
+            Middleware(OutageAnswers),
             compression(),
         ],
         routes=[

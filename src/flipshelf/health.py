@@ -15,11 +15,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from flipshelf.db.database import UNREACHABLE as DATABASE_UNREACHABLE
 from flipshelf.storage import UNREACHABLE as STORE_UNREACHABLE
@@ -35,6 +37,9 @@ OUTAGES: tuple[tuple[str, tuple[type[BaseException], ...]], ...] = (
 )
 PROBE_SECONDS = 5.0
 NO_STORE = {"Cache-Control": "no-store"}
+# What a browser, a CDN or a reverse proxy is told to wait before asking again during an outage.
+RETRY_AFTER_SECONDS = 5
+log = structlog.get_logger("flipshelf.health")
 
 
 def outage_of(error: BaseException) -> str | None:
@@ -131,3 +136,36 @@ def health_routes(probes: Sequence[Probe]) -> list[Route]:
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
     ]
+
+
+class OutageAnswers:
+    """ASGI middleware: a page, file or dashboard request that meets an outage (the database,
+    Redis or the store unreachable) answers 503 with `Retry-After`, never a 500 and a traceback,
+    as a v1 call answers 22. Any other error goes on to the server's own handling."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            dependency = outage_of(error)
+            if dependency is None or started:
+                raise
+            log.warning("dependency unreachable", dependency=dependency, error=type(error).__name__)
+            headers = {**NO_STORE, "Retry-After": str(RETRY_AFTER_SECONDS)}
+            answer = PlainTextResponse(
+                "Temporarily unavailable, retry shortly.", status_code=503, headers=headers
+            )
+            await answer(scope, receive, send)

@@ -18,7 +18,7 @@ from flipshelf.db.migrate import upgrade
 from tests.api.test_uploads import upload
 from tests.conftest import make_settings
 from tests.outages.conftest import PrivateServices
-from tests.support import Tenant, new_tenant, signed
+from tests.support import Tenant, new_tenant, seed_collection, signed
 
 pytestmark = pytest.mark.xdist_group("outages")
 
@@ -97,6 +97,25 @@ def test_postgres_stopped_answers_22_and_the_first_call_after_its_restart_succee
         private_services.start("postgres")
     assert _list(client, tenant)["code"] == 20  # the first call: no stale connection served
     assert _ready(client)[0] == 200
+
+
+def test_reader_pages_answer_503_with_retry_after_while_postgres_is_down(
+    served: tuple[Runtime, TestClient, Tenant], private_services: PrivateServices
+) -> None:
+    runtime, client, tenant = served
+    collection = seed_collection(runtime, tenant)
+    page = f"/c/{collection.hash}"
+    assert client.get(page).status_code == 200
+    private_services.stop("postgres")
+    try:
+        for path in (page, f"/widget/{collection.hash}", "/dashboard/"):
+            answer = client.get(path, follow_redirects=False)
+            assert answer.status_code != 500, (path, answer.text)
+        down = client.get(page)
+        assert down.status_code == 503 and down.headers["retry-after"] == "5", down.text
+    finally:
+        private_services.start("postgres")
+    _eventually(lambda: client.get(page).status_code == 200, "the page after the restart")
 
 
 def test_redis_stopped_answers_22_and_the_first_call_after_its_restart_succeeds(

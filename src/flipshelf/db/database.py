@@ -33,6 +33,16 @@ SQLITE_POOL_OVERFLOW = 10
 
 T = TypeVar("T")
 
+
+def _driver_outages() -> tuple[type[BaseException], ...]:
+    """psycopg's connection errors, when the PostgreSQL extra is installed."""
+    try:
+        import psycopg
+    except ImportError:
+        return ()
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
 # What a database that cannot be reached raises (stopped, restarting, network gone): an outage,
 # not a bug (flipshelf/health.py). SQLite's "database is locked" past the busy timeout is one too.
 UNREACHABLE: tuple[type[BaseException], ...] = (
@@ -40,6 +50,9 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     exc.InterfaceError,
     exc.DisconnectionError,
     exc.TimeoutError,
+    # Prepared reads run on the driver's own connection (`snapshot`): its errors come unwrapped.
+    sqlite3.OperationalError,
+    *_driver_outages(),
 )
 
 
