@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import create_engine, text
 
 from flipshelf.domain.accounts import KeyPair
 from tests.api.test_uploads import BOUNDARY, multipart
@@ -27,12 +28,23 @@ from tests.support import signed
 RETRY_WITHIN = 120.0
 
 
+def fresh_database(postgres_url: str) -> str:
+    """A new, empty PostgreSQL database on the server of `postgres_url`: one installation's
+    accounts are sealed with its own server key, so installations never share a database."""
+    name = f"scale_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
 def scaled_settings(env: dict[str, str]) -> dict[str, str]:
-    """Settings for processes sharing the test services of `env` (FLIPSHELF_TEST_*), in a bucket
-    prefix of their own, with one server key and rate limits out of the way."""
+    """Settings for one installation on the test services of `env` (FLIPSHELF_TEST_*): a
+    database and a bucket prefix of its own, one server key, rate limits out of the way."""
     bucket = env["FLIPSHELF_TEST_S3_URL"].replace("/tests?", f"/scale-{uuid.uuid4().hex[:8]}?")
     return {
-        "database_url": env["FLIPSHELF_TEST_POSTGRES_URL"],
+        "database_url": fresh_database(env["FLIPSHELF_TEST_POSTGRES_URL"]),
         "storage_url": bucket,
         "s3_access_key_id": "testing",
         "s3_secret_access_key": "testing",
