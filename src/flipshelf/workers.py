@@ -86,7 +86,9 @@ def run_worker(settings: Settings, threads: int = 1) -> None:
     packages = replace(package_context(runtime), owner=owner)
     webhooks = replace(delivery_context(runtime), owner=owner)
     handlers.bind(context, queue, packages, webhooks)
-    sweeper = Sweeper(context, queue, settings.sweep_interval_seconds, packages, webhooks)
+    sweeper = Sweeper(
+        context, queue, settings.sweep_interval_seconds, packages, webhooks, outage=outage_of
+    )
     sweeper.sweep_once()  # work left by a worker that died while nobody was running
     sweeper.start()
     log.info("worker started", threads=threads)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
+from structlog.testing import capture_logs
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest
@@ -20,14 +22,16 @@ from flipshelf.conversion.options import ConversionOptions, ResourceLimits
 from flipshelf.domain import layout
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus, Flipbook
 from flipshelf.domain.packages import PackageStatus
+from flipshelf.health import outage_of
 from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
 from flipshelf.jobs.outcomes import RetryLater
 from flipshelf.jobs.package_job import PackageContext, run_package_build
+from flipshelf.jobs.worker import Sweeper
 from flipshelf.packaging.player import WidgetPlayer
 from flipshelf.storage import Store, make_store
 from tests.books import write_book
 from tests.fakes import MemoryCollections, MemoryConversionJobs, MemoryPackageBuilds
-from tests.support import FixedClock
+from tests.support import FixedClock, RecordingQueue
 
 LEASE = timedelta(seconds=30)
 
@@ -206,3 +210,39 @@ def test_a_package_of_a_collection_that_moved_on_fails_without_building(
     assert run_package_build(packaging, package_id) is False
     assert builds.rows[package_id].status is PackageStatus.FAILED
     assert builds.rows[package_id].error == "the collection changed before the build"
+
+
+class _DatabaseDown(MemoryConversionJobs):
+    """Conversions whose database cannot be reached, until `up` is set."""
+
+    up = False
+
+    def lost(self, now: datetime, grace: timedelta, limit: int = 100) -> list[str]:
+        if not self.up:
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return super().lost(now, grace, limit)
+
+
+def test_a_sweep_that_meets_an_outage_says_so_once_and_when_it_ends(
+    store: Store, clock: FixedClock, tmp_path: Path
+) -> None:
+    down = _DatabaseDown()
+    context = ConversionContext(
+        down, store, clock, ConversionOptions(workers=1), LEASE, 3, tmp_path / "work", 1.0
+    )
+    sweeper = Sweeper(context, RecordingQueue(), interval=60, outage=outage_of)  # type: ignore[arg-type]
+    with capture_logs() as logged:
+        for _ in range(3):
+            sweeper.sweep_guarded()
+        down.up = True
+        sweeper.sweep_guarded()
+    events = [(entry["log_level"], entry["event"]) for entry in logged]
+    assert events == [
+        ("warning", "sweep: dependency unreachable; trying again"),
+        ("warning", "sweep: dependencies answer again"),
+    ]
+    bug = Sweeper(context, RecordingQueue(), interval=60, outage=lambda _e: None)  # type: ignore[arg-type]
+    down.up = False
+    with capture_logs() as logged:
+        bug.sweep_guarded()
+    assert [entry["log_level"] for entry in logged] == ["error"]  # not an outage: a traceback

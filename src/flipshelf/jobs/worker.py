@@ -118,9 +118,13 @@ class Sweeper:
         interval: float,
         packages: PackageContext | None = None,
         webhooks: DeliveryContext | None = None,
+        outage: Callable[[BaseException], str | None] = lambda _error: None,
     ) -> None:
         self._context, self._queue, self._interval = context, queue, interval
         self._packages, self._webhooks = packages, webhooks
+        # Names the dependency an error shows unreachable (flipshelf/health.py): a sweep that
+        # meets an outage says so once, not with a traceback at every interval.
+        self._outage, self._down = outage, False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="flipshelf-sweep", daemon=True)
 
@@ -170,10 +174,24 @@ class Sweeper:
 
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
-            try:
-                self.sweep_once()
-            except Exception:
+            self.sweep_guarded()
+
+    def sweep_guarded(self) -> None:
+        """One sweep as the loop runs it: an outage is one warning until it ends (then one
+        line), a bug a traceback each time."""
+        try:
+            self.sweep_once()
+        except Exception as error:
+            dependency = self._outage(error)
+            if dependency is None:
                 log.exception("sweep failed; trying again next interval")
+            elif not self._down:
+                log.warning("sweep: dependency unreachable; trying again", dependency=dependency)
+            self._down = dependency is not None
+            return
+        if self._down:
+            log.warning("sweep: dependencies answer again")
+            self._down = False
 
     def start(self) -> None:
         self._thread.start()
