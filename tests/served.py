@@ -141,9 +141,16 @@ def trouble(lines: list[str]) -> list[str]:
 
 
 @contextmanager
-def serving(data_dir: Path, database_url: str = "sqlite", **settings: str) -> Iterator[Server]:
+def serving(
+    data_dir: Path,
+    database_url: str = "sqlite",
+    *,
+    command: list[str] | None = None,
+    **settings: str,
+) -> Iterator[Server]:
     """`flipshelf serve` with default settings but for its data dir, its port, the database
-    (when not SQLite) and `settings` (FLIPSHELF_* names without the prefix, lower case)."""
+    (when not SQLite) and `settings` (FLIPSHELF_* names without the prefix, lower case).
+    `command`: another installation's `flipshelf` (default: this environment's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLIPSHELF_")}
     env["FLIPSHELF_DATA_DIR"] = str(data_dir)
     if not database_url.startswith("sqlite"):
@@ -154,7 +161,7 @@ def serving(data_dir: Path, database_url: str = "sqlite", **settings: str) -> It
     # A session of its own: serve's worker processes share its process group, so whatever the
     # test's outcome, the group can be stopped without touching any other process.
     process = subprocess.Popen(
-        [*flipshelf_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*(command or flipshelf_command()), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,

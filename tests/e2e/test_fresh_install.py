@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from flipshelf.domain.accounts import KeyPair
-from tests.served import Server, free_port, stop, trouble
+from tests.served import serving, trouble
 from tests.support import signed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,27 +49,12 @@ def test_the_locked_runtime_dependencies_alone_serve(tmp_path: Path) -> None:
         )
         assert probe.returncode != 0, f"{extra} is installed: not a runtime-only environment"
 
-    port = free_port()
-    serve_env = {**env, "FLIPSHELF_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "200"}
-    process = subprocess.Popen(
-        [str(venv / "bin" / "flipshelf"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=serve_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    server = Server(process, port)
-    try:
+    with serving(tmp_path / "data", command=[str(venv / "bin" / "flipshelf")]) as server:
         api_key, secret = server.key_pair()
         base = server.wait_until_serving()
-        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30, trust_env=False)
+        ready = httpx.get(f"{base.removesuffix('/v1/')}/readyz", timeout=30, trust_env=False)
         assert ready.status_code == 200, ready.text
         call = signed(KeyPair(api_key, secret), "collection.getList")
         answer = httpx.get(base, params=call, timeout=30, trust_env=False).json()
         assert answer["code"] == 20, answer
-    finally:
-        server.leftovers = stop(process)
-        server.close()
     assert trouble(server.lines) == [], server.output()

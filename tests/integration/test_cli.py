@@ -22,6 +22,7 @@ from flipshelf.app import build_runtime
 from flipshelf.domain.accounts import Account
 from flipshelf.services import accounts
 from flipshelf.settings import Settings
+from tests.conftest import make_settings
 
 API_KEY_SHAPE = re.compile(r"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{12}")
 
@@ -102,6 +103,14 @@ def same_settings_as_the_cli(data_dir: Path, database_url: str) -> Settings:
     return Settings(
         data_dir=data_dir, database_url=database_url, server_key="", storage_url="", jobs_url=""
     )
+
+
+def where_the_cli_looks(tmp_path: Path, data_dir: Path, database_url: str) -> Settings:
+    """The server side of tests that then run the CLI: SQLite and files in the data directory,
+    where the command finds them by default (PostgreSQL by its URL, as runner() passes it)."""
+    settings = make_settings(tmp_path, "" if database_url.startswith("sqlite") else database_url)
+    assert settings.data_dir == data_dir
+    return settings
 
 
 def stored_secret(data_dir: Path, database_url: str, api_key: str) -> str:

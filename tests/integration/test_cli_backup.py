@@ -14,18 +14,15 @@ from starlette.testclient import TestClient
 from flipshelf.app import Runtime, build_runtime, conversion_context, create_app
 from flipshelf.jobs.conversion_job import run_conversion
 from flipshelf.settings import Settings
-from tests.conftest import make_settings
-from tests.integration.test_cli import runner, same_settings_as_the_cli
+from tests.integration.test_cli import runner, same_settings_as_the_cli, where_the_cli_looks
 from tests.integration.test_jobs import _upload
 from tests.support import Tenant, signed
 
 
 @pytest.fixture
 def settings(tmp_path: Path, data_dir: Path) -> Settings:
-    """The embedded default where the command finds it (backup is for SQLite and local files)."""
-    settings = make_settings(tmp_path, "")
-    assert settings.data_dir == data_dir
-    return settings
+    """The embedded default (backup is for SQLite and local files)."""
+    return where_the_cli_looks(tmp_path, data_dir, "sqlite")
 
 
 def _read_back(runtime: Runtime, tenant: Tenant, collection_hash: str) -> dict[str, bytes]:

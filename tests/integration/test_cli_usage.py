@@ -13,18 +13,14 @@ from flipshelf.app import Runtime, conversion_context
 from flipshelf.domain.quota import month_key
 from flipshelf.jobs.conversion_job import run_conversion
 from flipshelf.settings import Settings
-from tests.conftest import make_settings
-from tests.integration.test_cli import runner
+from tests.integration.test_cli import runner, where_the_cli_looks
 from tests.integration.test_jobs import _upload
 from tests.support import Tenant, new_tenant
 
 
 @pytest.fixture
 def settings(tmp_path: Path, data_dir: Path, database_url: str) -> Settings:
-    """SQLite and files where the command finds them by default (in the data directory)."""
-    settings = make_settings(tmp_path, "" if database_url.startswith("sqlite") else database_url)
-    assert settings.data_dir == data_dir
-    return settings
+    return where_the_cli_looks(tmp_path, data_dir, database_url)
 
 
 def _bytes_below(folder: Path) -> int:

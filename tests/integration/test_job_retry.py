@@ -20,18 +20,14 @@ from flipshelf.domain.packages import PackageStatus
 from flipshelf.jobs.conversion_job import run_conversion
 from flipshelf.services.job_retry import retry_failed
 from flipshelf.settings import Settings
-from tests.conftest import make_settings
-from tests.integration.test_cli import runner
+from tests.integration.test_cli import runner, where_the_cli_looks
 from tests.integration.test_jobs import _status, _upload
 from tests.support import FixedClock, Tenant, seed_collection
 
 
 @pytest.fixture
 def settings(tmp_path: Path, data_dir: Path, database_url: str) -> Settings:
-    """SQLite where the command finds it by default (in the data directory)."""
-    settings = make_settings(tmp_path, "" if database_url.startswith("sqlite") else database_url)
-    assert settings.data_dir == data_dir
-    return settings
+    return where_the_cli_looks(tmp_path, data_dir, database_url)
 
 
 def _failed_for_good(runtime: Runtime, flipbook_hash: str, clock: FixedClock) -> None:
