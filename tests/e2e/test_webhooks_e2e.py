@@ -106,7 +106,13 @@ def test_signed_events_for_a_conversion_a_failed_document_a_package_and_a_deleti
             assert got.path == "/hooks/flipshelf"
             assert got.headers["flipshelf-event-id"] == got.event["id"]
             assert got.headers["flipshelf-event"] == got.event["event"]
-        logged = deliveries(remote, webhook_id)
+        # The receiver sees a request before the worker has its answer and records it: the log
+        # settles a moment later.
+        logged = remote.until(
+            "every delivery logged as delivered",
+            lambda: _delivered(remote, webhook_id),
+            WITHIN,
+        )["entries"]
         assert {d["eventId"] for d in logged} == set(receiver.events(secret))
         assert all(
             (d["status"], d["attempts"], d["lastResponseCode"]) == ("delivered", 1, 200)
