@@ -2,8 +2,10 @@
 
 For each document of a fixed corpus of real PDFs (Debian documentation packages), on all cores:
 
-- flipshelf: `convert_document` (thumbnail + normal image of every page, text, words, links,
-  outline, manifest), timed from the call until it returns and its files are on the disk;
+- flipshelf: `convert_document`, timed from the call until every page is readable (thumbnail and
+  normal image of every page, outline, manifest: the moment its progress callback says so) and
+  its files are on the disk; and, as "complete", until it returns (text, words and links of every
+  page read in its second pass, the search index written) and those files are on the disk too;
 - render+encode floor: pypdfium2 drawing the normal size in colour and Pillow (libjpeg-turbo)
   encoding it at the normal quality, in memory, in as many processes as flipshelf has workers:
   the least work a readable page needs (issue 16's floor; targets >= 0.8x overall and per kind);
@@ -62,7 +64,7 @@ CORPUS = [
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "documents"
 NORMAL_HEIGHT = ConversionOptions().normal.height
 NORMAL_QUALITY = ConversionOptions().normal.quality
-CONTENDERS = ("flipshelf", "encode_floor", "render_floor", "pdftoppm")
+CONTENDERS = ("flipshelf", "encode_floor", "render_floor", "pdftoppm", "complete")
 
 
 @dataclass
@@ -141,14 +143,24 @@ def normal_bytes(root: Path, suffix: str) -> int:
     return sum(path.stat().st_size for path in root.rglob(f"*{suffix}"))
 
 
-def time_flipshelf(path: Path, workers: int) -> tuple[float, int]:
-    """Seconds until readable (files flushed), and the bytes of the normal images."""
+def time_flipshelf(path: Path, workers: int) -> tuple[tuple[float, int], tuple[float, int]]:
+    """(seconds until readable, bytes of the normal images) and (seconds until complete, the
+    same bytes), each with its files flushed inside the clock."""
     options = ConversionOptions(workers=workers, max_pages=100_000)
+    readable: list[float] = []
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        convert_document(path, Path(out), options)
+
+        def on_progress(ready: int, count: int) -> None:
+            if ready == count and not readable:
+                fsync_tree(Path(out))
+                readable.append(time.perf_counter() - started)
+
+        convert_document(path, Path(out), options, on_progress)
         fsync_tree(Path(out))
-        return time.perf_counter() - started, normal_bytes(Path(out), "-normal.jpg")
+        complete = time.perf_counter() - started
+        size = normal_bytes(Path(out), "-normal.jpg")
+        return (readable[0], size), (complete, size)
 
 
 def time_zoom(path: Path, workers: int) -> float:
@@ -223,19 +235,20 @@ def time_floor(path: Path, workers: int, encode: bool) -> tuple[float, int]:
         return time.perf_counter() - started, encoded
 
 
-def cpu_per_page(path: Path, pages: int) -> tuple[float, float]:
-    """(flipshelf, render+encode floor) CPU seconds per page, in this one process, the two taking
-    turns page by page over the first `pages` pages: CPU time, so far steadier than the rates
-    on a shared machine, but without the parent's share, the pipes or the writeback."""
+def cpu_per_page(path: Path, pages: int) -> tuple[float, float, float]:
+    """(flipshelf until readable, render+encode floor, flipshelf's text pass) CPU seconds per
+    page, in this one process, taking turns page by page over the first `pages` pages: CPU time,
+    so far steadier than the rates on a shared machine, but without the parent's share, the
+    pipes or the writeback."""
     import pypdfium2
     from PIL import Image
 
-    from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR, convert_page
+    from flipshelf.conversion.pages import PAGES_DIR, TEXT_DIR, convert_page, read_page_text
     from flipshelf.conversion.pdfium import PdfSource
     from flipshelf.conversion.ways import WayChooser
 
     source, pdf, chooser = PdfSource(path), pypdfium2.PdfDocument(path), WayChooser()
-    ours = floor = 0.0
+    ours = floor = text = 0.0
     count = min(pages, source.page_count)
     with tempfile.TemporaryDirectory() as out:
         for name in (PAGES_DIR, TEXT_DIR):
@@ -244,6 +257,9 @@ def cpu_per_page(path: Path, pages: int) -> tuple[float, float]:
             started = time.process_time()
             convert_page(source, index, Path(out), ConversionOptions(), chooser)
             ours += time.process_time() - started
+            started = time.process_time()
+            read_page_text(source, index, Path(out))
+            text += time.process_time() - started
             started = time.process_time()
             page = pdf[index]
             bitmap = page.render(scale=NORMAL_HEIGHT / page.get_height(), rev_byteorder=True)
@@ -254,7 +270,7 @@ def cpu_per_page(path: Path, pages: int) -> tuple[float, float]:
             floor += time.process_time() - started
     source.close()
     pdf.close()
-    return ours / count, floor / count
+    return ours / count, floor / count, text / count
 
 
 def first_page_latency(workers: int) -> tuple[float, float, float]:
@@ -306,12 +322,14 @@ def measure(kind: str, path: Path, workers: int, rounds: int) -> Row:
     pages = page_count(path)
     runs: list[dict[str, tuple[float, int]]] = []
     for _ in range(rounds):
+        readable, complete = settled(time_flipshelf(path, workers))
         runs.append(
             {
                 "render_floor": settled(time_floor(path, workers, encode=False)),
                 "encode_floor": settled(time_floor(path, workers, encode=True)),
                 "pdftoppm": settled(time_pdftoppm(path, pages, workers)),
-                "flipshelf": settled(time_flipshelf(path, workers)),
+                "flipshelf": readable,
+                "complete": complete,
             }
         )
     seconds = {name: min(run[name][0] for run in runs) for name in CONTENDERS}
@@ -347,7 +365,8 @@ def report(rows: list[Row], workers: int) -> None:
     print("KB/page is of the normal-size JPEGs (the floor's are encoded in memory, not written)")
     head = f"{'kind':15} {'document':20} {'pages':>5} {'flipshelf':>9} {'enc.floor':>9}"
     head += f" {'render fl':>9} {'pdftoppm':>8} | {'vs enc.floor':>12} {'vs render':>9}"
-    print(head + f" {'vs pdftoppm':>11} | KB/page ours enc.floor pdftoppm")
+    head += f" {'vs pdftoppm':>11} | {'complete':>8} {'vs enc.fl':>9}"
+    print(head + " | KB/page ours enc.floor pdftoppm")
     for row in [*rows, total(rows)]:
         rate = {name: row.pages / row.seconds[name] for name in CONTENDERS}
         kb = {name: row.bytes[name] / row.pages / 1024 for name in CONTENDERS}
@@ -357,6 +376,7 @@ def report(rows: list[Row], workers: int) -> None:
             f" {rate['encode_floor']:9.1f} {rate['render_floor']:9.1f} {rate['pdftoppm']:8.1f} |"
             f" {ours / rate['encode_floor']:11.2f}x {ours / rate['render_floor']:8.2f}x"
             f" {ours / rate['pdftoppm']:10.2f}x |"
+            f" {rate['complete']:8.1f} {rate['complete'] / rate['encode_floor']:8.2f}x |"
             f" {kb['flipshelf']:12.1f} {kb['encode_floor']:9.1f} {kb['pdftoppm']:8.1f}"
         )
 
@@ -403,9 +423,10 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()[0]:.2f} (other work here skews all of them)")
     print("\nCPU per page in one process, turn about (first 60 pages; no parent, pipes, writeback)")
     for kind, path in corpus:
-        ours, floor = cpu_per_page(path, 60)
+        ours, floor, text = cpu_per_page(path, 60)
         print(f"{kind:15} {path.name[:20]:20} flipshelf {ours * 1e3:5.1f} ms,"
-              f" render+encode floor {floor * 1e3:5.1f} ms: {floor / ours:.2f}x")  # fmt: skip
+              f" render+encode floor {floor * 1e3:5.1f} ms: {floor / ours:.2f}x;"
+              f" then the text pass {text * 1e3:5.1f} ms")  # fmt: skip
     if args.zoom:
         for _, path in corpus:
             seconds = time_zoom(path, args.workers)

@@ -5,7 +5,6 @@ exposes (`data-painted`, `data-pages`, `data-zoom` on <html>), never for a lengt
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.browser.helpers import (
     wait_painted,
 )
 from tests.browser.library import AXE, OtherOrigin
+from tests.browser.test_text_pass import rewound, zoomed
 
 
 def events_of(books: Books, session: str) -> list[tuple[dict[str, Any], int]]:
@@ -342,13 +342,9 @@ def test_a_book_still_converting_fills_in_as_pages_arrive(
     books: Books, desktop: Any, shot: Shot
 ) -> None:
     path = books.library.manifest_path(book_of(books.progressive))
-    complete = path.read_text()
-    manifest = json.loads(complete)
-    manifest.update(pagesReady=2, zoomReady=0, complete=False, textIndex=None)
-    for page in manifest["pages"][2:]:
-        for key in ("images", "text", "links"):
-            page.pop(key, None)
-    path.write_text(json.dumps(manifest))
+    complete = zoomed(path)
+    keys = ("images", "text", "links", "words")
+    path.write_text(rewound(complete, 2, keys, pagesReady=2, textReady=2))
     try:
         frame = open_widget(desktop, books, books.progressive, "startPage=2")
         wait_pages(frame, "2,3")

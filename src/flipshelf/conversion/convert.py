@@ -1,8 +1,10 @@
 """Convert a document into a flipbook's files, in worker processes, publishing progress as it goes.
 
-`convert_document` makes everything a reader needs (thumbnail and normal images, text, links,
-outline, manifest); `render_zoom` adds the large images in a second pass, so the flipbook is
-readable sooner. Both write only into the caller's output directory, with names of our choosing.
+`convert_document` makes everything a reader needs in two passes over the pages: first the
+thumbnail and normal images (the book is readable once they are all written: `pagesReady`), then
+the text, word boxes and links (`textReady`), with the outline and the manifest. `render_zoom` adds
+the large images in a later job. Work a reader needs later is done later, so the book is readable
+sooner. Both write only into the caller's output directory, with names of our choosing.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.detection import document_kind
@@ -32,6 +34,7 @@ from flipshelf.conversion.messages import (
     DrawPage,
     DrawZoom,
     PageDrawn,
+    ReadText,
     Refused,
     ZoomDrawn,
     expect,
@@ -57,11 +60,15 @@ def convert_document(
     options: ConversionOptions | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Manifest:
-    """Render thumbnail and normal images, text and links of every page into `out_dir`.
+    """Render thumbnail and normal images of every page into `out_dir`, then read their text,
+    word boxes and links.
 
     Raises UnsupportedDocument (not a PDF/JPEG/PNG, corrupt, encrypted, too large an image),
     PageLimitExceeded (before any page is rendered) or ConversionFailed. When `on_progress` is
-    called, `manifest.json` and the files of pages 1..pages_ready are complete on disk.
+    called, `manifest.json` and the files it names are complete on disk: images of pages
+    1..pages_ready, and text of pages 1..text_ready. The first call with `pages_ready ==
+    page_count` is the moment every page can be read; later calls (`pages_ready` stays at
+    `page_count`) add the text.
     """
     options = options or ConversionOptions()
     kind = document_kind(source)
@@ -73,7 +80,14 @@ def convert_document(
         publisher = _PagePublisher(out_dir, _initial(pool, first, kind), options, on_progress)
         _start_more(pool, options.workers, page_count)
         _run(pool, DrawPage, range(page_count), publisher.page_done)
-    return publisher.finish()
+        drawn = publisher.finish()
+        texts = _TextPublisher(out_dir, drawn, options, on_progress)
+        failed = set(drawn.failed_pages)
+        for number in sorted(failed):
+            texts.skip(number)
+        readable = [index for index in range(page_count) if index + 1 not in failed]
+        _run(pool, ReadText, readable, texts.text_done)
+    return texts.finish()
 
 
 def render_zoom(
@@ -137,7 +151,7 @@ def _start_more(pool: WorkerPool, workers: int, page_count: int) -> None:
 
 def _run(
     pool: WorkerPool,
-    draw: Callable[[int], DrawPage | DrawZoom],
+    draw: Callable[[int], DrawPage | ReadText | DrawZoom],
     pages: Iterable[int],
     on_answer: Callable[[Received], None],
 ) -> None:
@@ -160,7 +174,7 @@ def _run(
 def _send_next(
     pool: WorkerPool,
     worker: Worker,
-    draw: Callable[[int], DrawPage | DrawZoom],
+    draw: Callable[[int], DrawPage | ReadText | DrawZoom],
     indices: Iterator[int],
 ) -> None:
     index = next(indices, None)
@@ -168,10 +182,11 @@ def _send_next(
         pool.send(worker, draw(index))
 
 
-class _Publisher:
+class _Publisher(Generic[_T]):
     """Rewrites the manifest as the ready prefix of pages grows: at once for the first page and
     the last, otherwise at most every `manifest_interval` seconds. Subclasses say what a finished
-    page adds to the manifest (`_publish`)."""
+    page adds to the manifest (`_publish`); `_held` keeps it, by page number, until the prefix
+    reaches that page."""
 
     def __init__(
         self,
@@ -186,6 +201,7 @@ class _Publisher:
         self._prefix = ReadyPrefix(manifest.page_count)
         self._policy = WritePolicy(options.manifest_interval)
         self._on_progress = on_progress
+        self._held: dict[int, _T] = {}
 
     def _finished(self, number: int) -> None:
         ready = self._prefix.finish(number)
@@ -203,18 +219,8 @@ class _Publisher:
             self._on_progress(ready, self.manifest.page_count)
 
 
-class _PagePublisher(_Publisher):
-    """Thumbnail and normal images, text and links of each page, counted in `pagesReady`."""
-
-    def __init__(
-        self,
-        out_dir: Path,
-        manifest: Manifest,
-        options: ConversionOptions,
-        on_progress: ProgressCallback | None,
-    ) -> None:
-        super().__init__(out_dir, manifest, options, on_progress)
-        self._pages: dict[int, Page] = {}
+class _PagePublisher(_Publisher[Page]):
+    """The first pass: thumbnail and normal images of each page, counted in `pagesReady`."""
 
     def page_done(self, received: Received) -> None:
         """A drawn page, or one that could not be drawn: the book goes on without it (marked
@@ -232,20 +238,57 @@ class _PagePublisher(_Publisher):
             page = Page(number, blank.width, blank.height, failed=answer.reason)
         else:
             page = expect(answer, PageDrawn).page
-        self._pages[page.number] = page
+        self._held[page.number] = page
         self._finished(page.number)
 
     def _publish(self, ready: int) -> None:
-        self.manifest = self.manifest.with_pages(_take_upto(self._pages, ready), ready)
+        self.manifest = self.manifest.with_pages(_take_upto(self._held, ready), ready)
         self._write(ready)
 
     def finish(self) -> Manifest:
-        """Write the search index and the final manifest. A book none of whose pages could be
-        drawn is refused as a whole, with the first page's reason."""
+        """Write the manifest of a readable book. A book none of whose pages could be drawn is
+        refused as a whole, with the first page's reason."""
         ready = self._prefix.ready
-        self.manifest = self.manifest.with_pages(_take_upto(self._pages, ready), ready)
+        self.manifest = self.manifest.with_pages(_take_upto(self._held, ready), ready)
         if len(self.manifest.failed_pages) == self.manifest.page_count:
             raise errors.UnsupportedDocument(self.manifest.pages[0].failed or errors.CORRUPT_PDF)
+        self._write(ready)
+        return self.manifest
+
+
+class _TextPublisher(_Publisher[Page]):
+    """The second pass: each page's text, word boxes and links, counted in `textReady`."""
+
+    def text_done(self, received: Received) -> None:
+        """A page's text. A page whose text cannot be read (the file's fault) keeps its images
+        and has no text; anything else fails the attempt, as in the first pass."""
+        answer, command = received.answer, received.command
+        if not isinstance(command, ReadText):
+            raise errors.ConversionFailed(errors.RENDERER_CRASHED)
+        number = command.index + 1
+        page = self.manifest.pages[number - 1]
+        if not (isinstance(answer, Refused) and answer.kind != "failed"):
+            read = expect(answer, PageDrawn).page
+            page = replace(page, text=read.text, links=read.links, words=read.words)
+        self._held[number] = page
+        self._finished(number)
+
+    def skip(self, number: int) -> None:
+        """Page `number` has no text to wait for (it could not be drawn at all)."""
+        self._held[number] = self.manifest.pages[number - 1]
+        self._finished(number)
+
+    def _publish(self, ready: int) -> None:
+        pages = _take_upto(self._held, ready)
+        self.manifest = replace(
+            self.manifest.with_pages(pages, self.manifest.pages_ready), text_ready=ready
+        )
+        self._write(self.manifest.pages_ready)
+
+    def finish(self) -> Manifest:
+        """Write the search index and the final manifest."""
+        if self.manifest.text_ready != self._prefix.ready:
+            self._publish(self._prefix.ready)
         texts = [
             (self._out_dir / page.text).read_text(encoding="utf-8") if page.text else ""
             for page in self.manifest.pages
@@ -256,23 +299,13 @@ class _PagePublisher(_Publisher):
         return self.manifest
 
 
-class _ZoomPublisher(_Publisher):
+class _ZoomPublisher(_Publisher[PageImage]):
     """The zoom pass: each page's zoom image, counted in `zoomReady`."""
-
-    def __init__(
-        self,
-        out_dir: Path,
-        manifest: Manifest,
-        options: ConversionOptions,
-        on_progress: ProgressCallback | None,
-    ) -> None:
-        super().__init__(out_dir, manifest, options, on_progress)
-        self._zoomed: dict[int, PageImage] = {}
 
     def zoom_done(self, received: Received) -> None:
         drawn = expect(received.answer, ZoomDrawn)
         number = drawn.index + 1
-        self._zoomed[number] = drawn.image
+        self._held[number] = drawn.image
         self._finished(number)
 
     def skip(self, number: int) -> None:
@@ -285,7 +318,7 @@ class _ZoomPublisher(_Publisher):
                 self.manifest.pages[number - 1],
                 images={**self.manifest.pages[number - 1].images, "zoom": image},
             )
-            for number, image in _take_upto(self._zoomed, ready).items()
+            for number, image in _take_upto(self._held, ready).items()
         }
         self.manifest = replace(
             self.manifest.with_pages(pages, self.manifest.pages_ready), zoom_ready=ready

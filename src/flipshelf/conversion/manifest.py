@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 
 from flipshelf.conversion.geometry import Rect
 
-# 2: a page may be `failed` (it could not be drawn; the rest of the book was). Readers of this
-# code read version 1 manifests (books converted before) as well.
-MANIFEST_VERSION = 2
-READABLE_VERSIONS = frozenset({1, 2})
+# 2: a page may be `failed` (it could not be drawn; the rest of the book was).
+# 3: `textReady`: a page's images come first (the page is readable), its text, words and links in
+# a second pass. Readers of this code read versions 1 and 2 (books converted before) as well.
+MANIFEST_VERSION = 3
+READABLE_VERSIONS = frozenset({1, 2, 3})
 MANIFEST_NAME = "manifest.json"
 TEXT_INDEX_NAME = "text/all.json"
 
@@ -109,9 +110,9 @@ class PageImage:
 @dataclass(frozen=True)
 class Page:
     """One page. `width`/`height` are the page's size (points for PDFs, pixels for images); only
-    their ratio matters to the player. `images`, `text` and `links` are filled once it is rendered.
-    `failed` holds the reason a page could not be drawn: it then has no files, and the player
-    shows a placeholder in its place.
+    their ratio matters to the player. `images` are filled once it is drawn; `text`, `words` and
+    `links` once its text is read (a later pass). `failed` holds the reason a page could not be
+    drawn: it then has no files, and the player shows a placeholder in its place.
     """
 
     number: int
@@ -125,18 +126,15 @@ class Page:
     words: str | None = None
     failed: str | None = None
 
-    @property
-    def ready(self) -> bool:
-        return self.text is not None
-
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "number": self.number,
             "width": round(self.width, 3),
             "height": round(self.height, 3),
         }
-        if self.ready:
+        if self.images:
             data["images"] = {name: image.to_json() for name, image in self.images.items()}
+        if self.text is not None:
             data["text"] = self.text
             data["links"] = [link.to_json() for link in self.links]
             if self.words is not None:
@@ -165,15 +163,17 @@ class Page:
 class Manifest:
     """Everything the player needs to show a flipbook, as far as it is converted so far.
 
-    `pages_ready` counts the pages, from the first, whose images (except zoom), text and links are
-    all written: the player may show pages 1..pages_ready. `zoom_ready` does the same for the zoom
-    images, which come in a later pass.
+    `pages_ready` counts the pages, from the first, whose thumbnail and normal images are written
+    (or which could not be drawn): the player may show pages 1..pages_ready. `text_ready` counts
+    those whose text, words and links are written too, and `zoom_ready` those with a zoom image:
+    both come in later passes, so that the book is readable sooner.
     """
 
     kind: str
     pages: tuple[Page, ...]
     outline: tuple[OutlineEntry, ...] = ()
     pages_ready: int = 0
+    text_ready: int = 0
     zoom_ready: int = 0
     text_index: str | None = None
     version: int = MANIFEST_VERSION
@@ -184,7 +184,8 @@ class Manifest:
 
     @property
     def complete(self) -> bool:
-        return self.pages_ready == self.page_count
+        """Every page drawn and its text read (the zoom pass is not part of it)."""
+        return self.pages_ready == self.text_ready == self.page_count
 
     @property
     def failed_pages(self) -> tuple[int, ...]:
@@ -202,6 +203,7 @@ class Manifest:
             "kind": self.kind,
             "pageCount": self.page_count,
             "pagesReady": self.pages_ready,
+            "textReady": self.text_ready,
             "zoomReady": self.zoom_ready,
             "complete": self.complete,
             "textIndex": self.text_index,
@@ -218,6 +220,8 @@ class Manifest:
             pages=tuple(Page.from_json(page) for page in data["pages"]),
             outline=tuple(OutlineEntry.from_json(entry) for entry in data.get("outline", [])),
             pages_ready=int(data["pagesReady"]),
+            # Before version 3 a page's text came with its images.
+            text_ready=int(data.get("textReady", data["pagesReady"])),
             zoom_ready=int(data.get("zoomReady", 0)),
             text_index=data.get("textIndex"),
         )

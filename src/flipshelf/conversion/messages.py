@@ -34,7 +34,15 @@ class Describe:
 
 @dataclass(frozen=True)
 class DrawPage:
-    """The thumbnail and normal images, text and links of page `index` (from 0)."""
+    """The thumbnail and normal images of page `index` (from 0)."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class ReadText:
+    """The text, word boxes and links of page `index` (from 0), once every page is drawn. The
+    answer is a `PageDrawn` whose page has these and no images."""
 
     index: int
 
@@ -60,12 +68,13 @@ class Stop:
     """Leave: nothing more to do."""
 
 
-Command = Count | Describe | DrawPage | DrawZoom | Reencode | Stop
+Command = Count | Describe | DrawPage | ReadText | DrawZoom | Reencode | Stop
 
 _COMMANDS: dict[str, type[Command]] = {
     "count": Count,
     "describe": Describe,
     "page": DrawPage,
+    "text": ReadText,
     "zoom": DrawZoom,
     "reencode": Reencode,
     "stop": Stop,

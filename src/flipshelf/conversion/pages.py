@@ -1,5 +1,8 @@
 """One page in, its files out: images at each size, its text, its links. Runs in a worker process.
 
+The images come first (`convert_page`: the page is readable), the text and links in a later pass
+(`read_page_text`), the zoom image in a later job (`zoom_page`).
+
 PDFs and images go through the same steps behind the `Source` protocol, so an image upload gives
 exactly the outputs a one-page PDF would.
 """
@@ -64,7 +67,8 @@ def convert_page(
     options: ConversionOptions,
     chooser: WayChooser | None = None,
 ) -> Page:
-    """Write the normal and thumbnail images and the text of one page; return its manifest entry.
+    """Write the normal and thumbnail images of one page: all a reader needs to read it. Its text
+    and links come in a second pass (`read_page_text`), once every page can be read.
 
     `chooser` is the worker's: it learns, page after page, the cheaper way to make the images.
     """
@@ -79,6 +83,18 @@ def convert_page(
             "thumb": _save(thumb, out_dir, number, source.page_count, options.thumb),
             "normal": _save(normal, out_dir, number, source.page_count, options.normal),
         }
+    finally:
+        view.close()
+    return Page(number, width, height, images=images)
+
+
+def read_page_text(source: Source, index: int, out_dir: Path) -> Page:
+    """Write the text and the word boxes of one page; return its entry with them and its links
+    (no images: the parent merges this into the page `convert_page` drew)."""
+    width, height = source.page_size(index)
+    number = index + 1
+    view = source.load_page(index)
+    try:
         text_file = text_name(number, source.page_count)
         (out_dir / text_file).write_text(view.text(), encoding="utf-8")
         words_file = words_name(number, source.page_count)
@@ -86,7 +102,7 @@ def convert_page(
         links = tuple(view.links())
     finally:
         view.close()
-    return Page(number, width, height, images=images, text=text_file, links=links, words=words_file)
+    return Page(number, width, height, text=text_file, links=links, words=words_file)
 
 
 def _thumb_and_normal(

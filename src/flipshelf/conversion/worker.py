@@ -27,6 +27,7 @@ from flipshelf.conversion.messages import (
     DrawPage,
     DrawZoom,
     PageDrawn,
+    ReadText,
     Reencode,
     Reencoded,
     Refused,
@@ -36,7 +37,7 @@ from flipshelf.conversion.messages import (
     encode_answer,
 )
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits
-from flipshelf.conversion.pages import Source, convert_page, zoom_page
+from flipshelf.conversion.pages import Source, convert_page, read_page_text, zoom_page
 from flipshelf.conversion.ways import WayChooser
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
@@ -107,6 +108,9 @@ class _Handler:
         if isinstance(command, DrawPage):
             index = _page_index(command.index, source)
             return PageDrawn(convert_page(source, index, self._out_dir(), options, self._ways))
+        if isinstance(command, ReadText):
+            index = _page_index(command.index, source)
+            return PageDrawn(read_page_text(source, index, self._out_dir()))
         if isinstance(command, DrawZoom):
             index = _page_index(command.index, source)
             return ZoomDrawn(index, zoom_page(source, index, self._out_dir(), options))

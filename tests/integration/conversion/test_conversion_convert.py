@@ -143,23 +143,34 @@ def test_a_page_over_the_pixel_budget_is_rendered_smaller(
 def test_progress_grows_page_by_page_and_the_manifest_matches_it(
     documents: dict[str, Path], tmp_path: Path
 ) -> None:
-    seen: list[tuple[int, int, int]] = []
+    """Two passes: every page's images first (the book is readable), then every page's text,
+    words and links. Each manifest on disk names only files already written."""
+    seen: list[tuple[int, int, int, int]] = []
 
     def on_progress(ready: int, count: int) -> None:
         on_disk = read_manifest(tmp_path)
         for page in on_disk.pages[:ready]:
-            assert all((tmp_path / image.file).is_file() for image in page.images.values())
+            assert page.images and all((tmp_path / i.file).is_file() for i in page.images.values())
+        for page in on_disk.pages[: on_disk.text_ready]:
+            assert page.text and page.words and (tmp_path / page.text).is_file()
+            assert (tmp_path / page.words).is_file()
         # Pages finished out of order wait outside the manifest until the prefix reaches them.
         assert not any(page.images or page.text for page in on_disk.pages[ready:])
-        seen.append((ready, count, on_disk.pages_ready))
+        assert not any(page.text for page in on_disk.pages[on_disk.text_ready :])
+        seen.append((ready, count, on_disk.pages_ready, on_disk.text_ready))
 
-    convert_document(
+    manifest = convert_document(
         documents["r_faq"], tmp_path, ConversionOptions(manifest_interval=0), on_progress
     )
-    readies = [ready for ready, _, _ in seen]
+    readies = [ready for ready, _, _, _ in seen]
     assert readies[0] < 52 and readies[-1] == 52
     assert readies == sorted(readies) and len(set(readies)) >= 10
-    assert all(count == 52 and on_disk == ready for ready, count, on_disk in seen)
+    assert all(count == 52 and on_disk == ready for ready, count, on_disk, _ in seen)
+    texts = [text for *_, text in seen]
+    assert texts == sorted(texts) and texts[-1] == 52 and len(set(texts)) >= 10
+    # No text is read before every page can be read.
+    assert all(ready == 52 for ready, *_, text in seen if text > 0)
+    assert manifest.complete and read_manifest(tmp_path) == manifest
 
 
 def test_a_real_manual_keeps_its_outline_and_links(

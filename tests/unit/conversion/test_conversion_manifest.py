@@ -33,14 +33,19 @@ def _manifest() -> Manifest:
     )
     outline = (OutlineEntry("One", 1, (OutlineEntry("One A", 2),)), OutlineEntry("Two", None))
     return Manifest(
-        kind="pdf", pages=(ready, Page(2, 842.0, 595.0)), outline=outline, pages_ready=1
+        kind="pdf",
+        pages=(ready, Page(2, 842.0, 595.0)),
+        outline=outline,
+        pages_ready=1,
+        text_ready=1,
     )
 
 
 def test_the_json_names_follow_the_documented_format() -> None:
     data = _manifest().to_json()
-    assert data["version"] == 2
-    assert (data["pageCount"], data["pagesReady"], data["complete"]) == (2, 1, False)
+    assert data["version"] == 3
+    assert (data["pageCount"], data["pagesReady"], data["textReady"]) == (2, 1, 1)
+    assert data["complete"] is False
     first, second = data["pages"]
     assert first["images"]["normal"] == {
         "file": "pages/0001-normal.jpg",
@@ -63,7 +68,7 @@ def test_a_manifest_survives_a_round_trip_through_a_file(tmp_path: Path) -> None
 
 
 def test_an_unknown_version_is_refused() -> None:
-    data = _manifest().to_json() | {"version": 3}
+    data = _manifest().to_json() | {"version": 4}
     with pytest.raises(ValueError):
         Manifest.from_json(json.loads(json.dumps(data)))
 
@@ -71,7 +76,7 @@ def test_an_unknown_version_is_refused() -> None:
 def test_a_failed_page_carries_its_reason_and_no_files_and_survives_a_round_trip() -> None:
     manifest = _manifest()
     failed = Page(2, 842.0, 595.0, failed="corrupt PDF")
-    manifest = manifest.with_pages({2: failed}, 2)
+    manifest = replace(manifest.with_pages({2: failed}, 2), text_ready=2)
     data = json.loads(json.dumps(manifest.to_json()))
     expected = {"number": 2, "width": 842.0, "height": 595.0, "failed": "corrupt PDF"}
     assert data["pages"][1] == expected
@@ -83,6 +88,23 @@ def test_a_failed_page_carries_its_reason_and_no_files_and_survives_a_round_trip
 def test_version_1_manifests_are_read() -> None:
     data = _manifest().to_json() | {"version": 1}
     assert Manifest.from_json(json.loads(json.dumps(data))).failed_pages == ()
+
+
+def test_before_version_3_a_page_had_its_text_with_its_images() -> None:
+    data = _manifest().to_json() | {"version": 2}
+    del data["textReady"]
+    read = Manifest.from_json(json.loads(json.dumps(data)))
+    assert (read.pages_ready, read.text_ready) == (1, 1)
+
+
+def test_a_drawn_page_whose_text_is_not_read_yet_names_its_images_only() -> None:
+    """The first pass makes a page readable; the manifest names only the files written so far."""
+    manifest = _manifest()
+    drawn = Page(2, 842.0, 595.0, images={"normal": PageImage("pages/0002-normal.jpg", 1100, 777)})
+    data = json.loads(json.dumps(manifest.with_pages({2: drawn}, 2).to_json()))
+    assert (data["pagesReady"], data["textReady"], data["complete"]) == (2, 1, False)
+    assert set(data["pages"][1]) == {"number", "width", "height", "images"}
+    assert Manifest.from_json(data).pages[1] == drawn
 
 
 def test_the_writer_writes_the_bytes_write_manifest_writes_as_pages_change(tmp_path: Path) -> None:

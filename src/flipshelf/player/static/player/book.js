@@ -27,9 +27,10 @@
     return node;
   }
 
-  /* Manifest versions this player reads: 2 adds pages that could not be drawn (`failed`). */
+  /* Manifest versions this player reads: 2 adds pages that could not be drawn (`failed`); 3 adds
+   * `textReady` (a page's text and links come after its images). */
   function readsManifest(manifest) {
-    return manifest.version === 1 || manifest.version === 2;
+    return manifest.version === 1 || manifest.version === 2 || manifest.version === 3;
   }
 
   /* What stands in for a page the converter could not draw: the rest of the book reads on. */
@@ -158,6 +159,11 @@
 
     isReady(number) {
       return !!this.manifest && number >= 1 && number <= this.manifest.pagesReady;
+    }
+
+    /* Page `number`'s text, words and links are written (a pass after the images). */
+    hasText(number) {
+      return !!this.manifest && number >= 1 && number <= Flipshelf.textReady(this.manifest);
     }
 
     imageUrl(number, size) {
@@ -333,8 +339,12 @@
         }
       }
       for (let n = low; n <= high; n++) {
-        const wanted = this.isReady(n) ? "ready" : "waiting";
-        if (this.loadedAs(n) !== wanted) {
+        const wanted = !this.isReady(n) ? "waiting" : this.hasText(n) ? "linked" : "ready";
+        const loaded = this.loadedAs(n);
+        if (loaded === "ready" && wanted === "linked") {
+          this.addText(n); // the image stays: only its links arrive
+          this.items[this.indexOf(n)].dataset.state = wanted;
+        } else if (loaded !== wanted) {
           this.fill(n);
           this.items[this.indexOf(n)].dataset.state = wanted;
           this.loaded.add(n);
@@ -343,6 +353,12 @@
       // A page that could not be drawn has no image whose load marks the first paint: shown, its
       // placeholder is the page.
       for (const n of visible) if (this.isReady(n) && this.manifest.pages[n - 1].failed) this.firstPaint(n);
+    }
+
+    addText(number) {
+      const node = this.items[this.indexOf(number)];
+      const box = node && node.querySelector(".fs-page-box");
+      if (box) Flipshelf.addLinks(box, this.manifest.pages[number - 1], number);
     }
 
     loadedAs(number) {
@@ -528,7 +544,10 @@
       const before = this.manifest;
       const changed =
         manifest &&
-        (!before || manifest.pagesReady !== before.pagesReady || manifest.zoomReady !== before.zoomReady);
+        (!before ||
+          manifest.pagesReady !== before.pagesReady ||
+          Flipshelf.textReady(manifest) !== Flipshelf.textReady(before) ||
+          manifest.zoomReady !== before.zoomReady);
       if (changed) {
         this.pollDelay = POLL_FIRST;
         if (!before) {
@@ -549,6 +568,11 @@
 
   /* Clickable areas from the PDF. They are links (<a>), which page-flip never turns a page for:
    * external ones open in a new tab, internal ones are handled by the player (data-page). */
+  /* Pages 1..textReady have their text, words and links; before version 3 they came with the images. */
+  Flipshelf.textReady = function (manifest) {
+    return manifest.textReady === undefined ? manifest.pagesReady : manifest.textReady;
+  };
+
   Flipshelf.addLinks = function (box, page, number) {
     for (const link of page.links || []) {
       const rect = link.rect;

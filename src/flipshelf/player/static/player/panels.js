@@ -243,7 +243,7 @@
       if (!book || !book.manifest) return;
       const pages = book.visiblePages();
       const texts = await Promise.all(
-        pages.map((n) => (book.isReady(n) ? book.source.text(book.hash, book.manifest, n) : Promise.resolve(null)))
+        pages.map((n) => (book.hasText(n) ? book.source.text(book.hash, book.manifest, n) : Promise.resolve(null)))
       );
       if (this.open !== "text" || this.player.book !== book) return;
       holder.textContent = "";

@@ -231,7 +231,7 @@
       if (pages.length) {
         const where = pages.length > 1 ? "Pages " + pages[0] + "–" + pages[pages.length - 1] : "Page " + pages[0];
         let text = where + " of " + count;
-        if (book.manifest && !book.manifest.complete) text += " (" + book.manifest.pagesReady + " ready)";
+        if (book.manifest && book.manifest.pagesReady < count) text += " (" + book.manifest.pagesReady + " ready)";
         this.status.textContent = text;
         if (document.activeElement !== this.pageInput) this.pageInput.value = String(pages[0]);
       }

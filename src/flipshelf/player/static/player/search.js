@@ -125,7 +125,7 @@
       }
       this.end();
       this.status.textContent = "Searching…";
-      const ready = book.manifest.pagesReady;
+      const ready = Flipshelf.textReady(book.manifest);
       if (!this.texts || this.texts.ready !== ready || this.texts.hash !== book.hash) {
         const texts = await book.source.allText(book.hash, book.manifest);
         this.texts = { hash: book.hash, ready: ready, pages: texts, lower: texts.map((t) => (t || "").toLowerCase()) };
@@ -202,7 +202,7 @@
       const query = this.query;
       const found = new Map();
       for (const number of query ? book.visiblePages() : []) {
-        if (this.hits.indexOf(number) < 0 || !book.isReady(number)) continue;
+        if (this.hits.indexOf(number) < 0 || !book.hasText(number)) continue;
         let words = null;
         try {
           words = await book.source.words(book.hash, book.manifest, number);

@@ -56,11 +56,9 @@
       if (!cache) this.wordBoxes.set(hash, (cache = new Map()));
       if (cache.has(number)) return cache.get(number);
       const page = manifest.pages[number - 1];
-      let words = null;
-      if (page && page.words) {
-        const response = await fetch(this.url(hash, page.words));
-        words = response.ok ? await response.json() : null;
-      }
+      if (!page || !page.words) return null; // not read yet (kept none): not cached
+      const response = await fetch(this.url(hash, page.words));
+      const words = response.ok ? await response.json() : null;
       cache.set(number, words);
       return words;
     }
@@ -73,7 +71,7 @@
       }
       const texts = new Array(manifest.pageCount).fill("");
       const numbers = [];
-      for (let n = 1; n <= manifest.pagesReady; n++) numbers.push(n);
+      for (let n = 1, last = Flipshelf.textReady(manifest); n <= last; n++) numbers.push(n);
       const self = this;
       async function worker() {
         while (numbers.length) {
