@@ -119,7 +119,7 @@ class ImageSource:
     def outline(self) -> tuple[OutlineEntry, ...]:
         return ()
 
-    def load_page(self, index: int) -> ImagePage:
+    def load_page(self, index: int, drawn: bool = True) -> ImagePage:
         return ImagePage(self._image)
 
     def close(self) -> None:

@@ -39,7 +39,7 @@ class Source(Protocol):
 
     def page_size(self, index: int) -> tuple[float, float]: ...
     def outline(self) -> tuple[OutlineEntry, ...]: ...
-    def load_page(self, index: int) -> PageView: ...
+    def load_page(self, index: int, drawn: bool = True) -> PageView: ...
     def close(self) -> None: ...
 
 
@@ -93,7 +93,7 @@ def read_page_text(source: Source, index: int, out_dir: Path) -> Page:
     (no images: the parent merges this into the page `convert_page` drew)."""
     width, height = source.page_size(index)
     number = index + 1
-    view = source.load_page(index)
+    view = source.load_page(index, drawn=False)
     try:
         text_file = text_name(number, source.page_count)
         (out_dir / text_file).write_text(view.text(), encoding="utf-8")

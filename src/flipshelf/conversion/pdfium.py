@@ -91,11 +91,13 @@ class PdfSource:
             self._dest_pages[key] = page
         return page
 
-    def load_page(self, index: int) -> PdfPage:
+    def load_page(self, index: int, drawn: bool = True) -> PdfPage:
+        """Page `index`; `drawn=False` for a page only read (text, links), which skips the form
+        layer: only drawing needs it, and it costs up to 18 ms on a page with form fields."""
         page = pdfium_c.FPDF_LoadPage(self._pdf.raw, index)
         if not page:
             raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
-        return PdfPage(self, page, self._form_layer(page))
+        return PdfPage(self, page, self._form_layer(page) if drawn else None)
 
     def _form_layer(self, page: Any) -> Any:
         """The form environment attached to `page` if the page has form fields, else None.
