@@ -95,7 +95,8 @@ def first_page_files(collection: Collection, config: PlayerConfig) -> tuple[str,
         return ()
     query = f"?{config.query}" if config.query else ""
     image = opening_image(collection, config)
-    return (f"{FILES_URL}/{book.hash}/manifest.json{query}",) + ((image,) if image else ())
+    # The image first: it is what the reader sees first (a plain image, first_page()).
+    return ((image,) if image else ()) + (f"{FILES_URL}/{book.hash}/manifest.json{query}",)
 
 
 def _position(value: str | None) -> int:

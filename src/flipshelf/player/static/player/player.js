@@ -52,6 +52,19 @@
     }
   }
 
+  /* Resolves once the plain image has painted (or failed to load): building a long book is one
+   * long task, which must not hold back the paint of a page that is already there. */
+  function painting(img) {
+    return new Promise((resolve) => {
+      const painted = () => requestAnimationFrame(() => setTimeout(resolve, 0));
+      if (img.complete) painted();
+      else {
+        img.addEventListener("load", painted, { once: true });
+        img.addEventListener("error", resolve, { once: true });
+      }
+    });
+  }
+
   function typing(target) {
     return !!target.closest && !!target.closest("input, textarea, select, [contenteditable]");
   }
@@ -156,7 +169,8 @@
       this.showDownload(meta);
       this.markShelf();
       this.panels.bookChanged();
-      this.book.open(page || this.positions.get(index) || 1);
+      const first = this.first;
+      this.book.open(page || this.positions.get(index) || 1, first ? painting(first.querySelector("img")) : null);
       this.updateControls();
     }
 
