@@ -72,13 +72,58 @@ def assert_same_box(plain: dict[str, float], engine: dict[str, float]) -> None:
         assert abs(plain[key] - engine[key]) <= 2, (key, plain, engine)
 
 
+# Watches the hand-over: when the engine's book appears, what is on top at the plain image's
+# middle (the plain image must be: the engine's pages are white until their image decodes), and
+# when the plain image goes, whether the engine's image of that page has loaded.
+HANDOVER = """
+window.__handover = {};
+function onTop() {
+  // Every frame from the engine's book appearing until the plain image goes.
+  const seen = window.__handover;
+  const first = document.getElementById('fs-first');
+  if (!first) return;
+  const img = first.querySelector('img');
+  const box = img.getBoundingClientRect();
+  first.style.pointerEvents = 'auto';
+  const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  first.style.pointerEvents = '';
+  if (top !== img) {
+    if (!seen.onTop || seen.onTop === 'plain') seen.onTop = String(top && top.className);
+  } else if (!seen.onTop) {
+    seen.onTop = 'plain';
+  }
+  requestAnimationFrame(onTop);
+}
+new MutationObserver((changes) => {
+  const seen = window.__handover;
+  if (!seen.watching && document.querySelector('.fs-book')) {
+    seen.watching = true;
+    requestAnimationFrame(onTop);
+  }
+  for (const change of changes) {
+    for (const node of change.removedNodes) {
+      if (node.id !== 'fs-first') continue;
+      const shown = document.documentElement.dataset.pages || '';
+      const imgs = shown.split(',').map((n) => document.querySelector(
+        '.fs-page[data-page="' + n + '"] .fs-page-img'));
+      seen.engineLoaded = imgs.every((img) => img && img.complete && img.naturalWidth > 0);
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+
 def taken_over(browser: Any, url: str, options: dict[str, Any], plain: Any, number: str) -> Any:
     """The player with scripts: once the engine has taken over, its page `number` is where the
-    plain image was. The caller closes the page's context."""
+    plain image was, and the plain image stayed on top until the engine's own had loaded. The
+    caller closes the page's context."""
     page = new_page(browser, **options)
+    page.add_init_script(HANDOVER)
     page.goto(url)
     page.wait_for_function(TAKEN_OVER)
     assert_same_box(plain, page.evaluate(ENGINE_PAGE, number))
+    handover = page.evaluate("window.__handover")
+    assert handover == {"watching": True, "onTop": "plain", "engineLoaded": True}, handover
     return page
 
 
