@@ -110,10 +110,12 @@
       let index = deep.book ? deep.book - 1 : this.config.startBook || 0;
       if (index < 0 || index >= this.books.length) index = 0;
       const page = deep.page || (deep.book ? 1 : this.config.startPage || 1);
-      // The plain image is the server's opening page: a deep link elsewhere must not show it.
+      // The plain image is the server's opening page. A deep link elsewhere keeps it until the
+      // engine has painted the linked page (rather than a blank stage), but its paint is not
+      // the first page's: the engine's paint marks it then.
       const opening = Math.min(this.config.startBook || 0, this.books.length - 1);
-      if (index !== opening || page !== (this.config.startPage || 1)) this.dropFirst();
-      if (this.first) watchFirstImage(this.first.querySelector("img"));
+      const same = index === opening && page === (this.config.startPage || 1);
+      if (this.first && same) watchFirstImage(this.first.querySelector("img"));
       if (!this.books.length) {
         this.showNotice("This collection has no flipbooks to show yet.");
         return;
