@@ -14,6 +14,7 @@ from flipshelf.domain.public_page import CollectionView, PageVisibility
 from flipshelf.player.assets import TEMPLATES_DIR
 from flipshelf.player.config import PlayerConfig
 from flipshelf.player.escaping import html_json
+from flipshelf.player.first_page import FirstPage
 
 templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -39,10 +40,13 @@ def render_player(
     assets: AssetPaths,
     data_scripts: tuple[str, ...] = (),
     preloads: tuple[str, ...] = (),
+    first: FirstPage | None = None,
 ) -> str:
     """The player page. `data_scripts` (the offline package's) load before the player, which
     then reads its manifests and text from `window.FLIPSHELF_OFFLINE` instead of fetching.
-    `preloads`: the first manifest (a `.json`) and page image, fetched while scripts load."""
+    `preloads`: the first manifest (a `.json`) and page image, fetched while scripts load.
+    `first`: the opening page as a plain image, shown before any script runs (first_page.py);
+    its `style` must be allowed by the page's Content-Security-Policy (by its hash)."""
     return templates.get_template("player.html").render(
         collection=collection,
         config=config.to_json(),
@@ -53,6 +57,7 @@ def render_player(
         version=assets.version,
         data_scripts=data_scripts,
         preloads=preloads,
+        first=first,
     )
 
 

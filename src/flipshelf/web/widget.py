@@ -17,8 +17,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from flipshelf.conversion.options import NORMAL
-from flipshelf.conversion.pages import image_name
 from flipshelf.domain import layout
 from flipshelf.domain.access import Access
 from flipshelf.domain.collections import Collection, CollectionStatus
@@ -35,6 +33,7 @@ from flipshelf.services import reading
 from flipshelf.services.ports import FileStore, Ports
 from flipshelf.web.caching import VersionedStatic
 from flipshelf.web.links import reader_link
+from flipshelf.web.opening_page import Geometries, first_page, opening_book, opening_image
 
 STATIC_MOUNT = "/static"
 # The page lives at /widget/<hash>: relative URLs keep working behind a path prefix.
@@ -45,14 +44,17 @@ def live_assets() -> AssetPaths:
     return AssetPaths(STATIC_PREFIX, f"?v={asset_version()}")
 
 
-def content_security_policy(file_origin: str | None = None) -> str:
-    """Self only, except the object store readers are redirected to for page files (if any)."""
+def content_security_policy(file_origin: str | None = None, styles: tuple[str, ...] = ()) -> str:
+    """Self only, except the object store readers are redirected to for page files (if any).
+    `styles`: hash sources of the page's own `<style>` elements (the plain first page's)."""
     files = f"'self' {file_origin}" if file_origin else "'self'"
     return "; ".join(
         [
             "default-src 'none'",
             "script-src 'self'",
-            f"style-src 'self' '{PAGE_FLIP_STYLE_HASH}' '{EMPTY_STYLE_HASH}'",
+            " ".join(
+                ["style-src 'self'", f"'{PAGE_FLIP_STYLE_HASH}'", f"'{EMPTY_STYLE_HASH}'", *styles]
+            ),
             f"img-src {files}",
             f"connect-src {files}",
             "base-uri 'none'",
@@ -85,19 +87,16 @@ MESSAGES = {
 def first_page_files(collection: Collection, config: PlayerConfig) -> tuple[str, ...]:
     """What the live player fetches first, for the page to preload while its scripts load (on
     a slow network the page image otherwise waits for the scripts, then for the manifest): the
-    opening book's manifest and, when it is ready, its opening page's normal image. The image's
-    name is the converter's (conversion.pages.image_name), so it is known without the manifest.
-    A deep link (#page=) may open elsewhere; the preload then only costs one image."""
-    if config.offline or not config.books:
+    opening book's manifest and, when it is ready, its opening page's normal image (which the
+    page also shows at once as a plain image, see first_page()). A deep link (#page=) may open
+    elsewhere; the preload then only costs one image."""
+    book = opening_book(config)
+    if book is None:
         return ()
-    book = config.books[min(config.start_book, len(config.books) - 1)]
-    item = collection.item(book.hash)
     query = f"?{config.query}" if config.query else ""
-    files = [f"{FILES_URL}/{book.hash}/manifest.json{query}"]
-    if item is not None and item.page_count and 0 < config.start_page <= item.pages_ready:
-        name = image_name(config.start_page, item.page_count, NORMAL)
-        files.append(f"{FILES_URL}/{book.hash}/{name}{query}")
-    return tuple(files)
+    image = opening_image(collection, config)
+    # The image first: it is what the reader sees first (a plain image, first_page()).
+    return ((image,) if image else ()) + (f"{FILES_URL}/{book.hash}/manifest.json{query}",)
 
 
 def _position(value: str | None) -> int:
@@ -136,14 +135,15 @@ def _message_page(state: Access) -> Response:
 class Widget:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
-        self._policy: str | None = None
+        self._file_origin: tuple[str | None] | None = None
+        self.geometries = Geometries(ports.files)
 
-    @property
-    def policy(self) -> str:
-        # Worked out on first use, in the serving process (never before a fork).
-        if self._policy is None:
-            self._policy = content_security_policy(file_origin(self.ports.files))
-        return self._policy
+    def policy(self, styles: tuple[str, ...] = ()) -> str:
+        # The store's origin is worked out on first use, in the serving process (never before
+        # a fork).
+        if self._file_origin is None:
+            self._file_origin = (file_origin(self.ports.files),)
+        return content_security_policy(self._file_origin[0], styles)
 
     async def page(self, request: Request) -> Response:
         collection_hash = request.path_params["collection"]
@@ -167,8 +167,18 @@ class Widget:
         )
         config = player_config(collection, opening)
         preloads = first_page_files(collection, config)
-        html = render_player(collection, config, live_assets(), preloads=preloads)
-        return HTMLResponse(html, headers=security_headers(private, self.policy))
+        book = opening_book(config)
+        geometry = None
+        if book is not None and opening_image(collection, config):
+            geometry = self.geometries.known.get((book.hash, config.start_page))
+            if geometry is None:
+                geometry = await run_in_threadpool(
+                    self.geometries.get, book.hash, config.start_page
+                )
+        first = first_page(collection, config, geometry)
+        html = render_player(collection, config, live_assets(), preloads=preloads, first=first)
+        styles = (first.style_hash,) if first else ()
+        return HTMLResponse(html, headers=security_headers(private, self.policy(styles)))
 
 
 def widget_routes(ports: Ports) -> list[BaseRoute]:

@@ -179,11 +179,15 @@
       return first.width / first.height;
     }
 
-    async open(startPage) {
+    /* `shown`: a promise the build waits for (the plain first page painting, player.js), while
+     * the manifest is already on its way. */
+    async open(startPage, shown) {
       this.pending = startPage || 1;
       let manifest = null;
       try {
-        manifest = await this.source.manifest(this.hash);
+        const asked = this.source.manifest(this.hash);
+        if (shown) await shown;
+        manifest = await asked;
       } catch (error) {
         this.hooks.onNotice("This flipbook could not be loaded. Retrying…");
       }

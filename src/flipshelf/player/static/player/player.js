@@ -19,6 +19,52 @@
     return { page: page > 0 ? page : null, book: book > 0 ? book : null };
   }
 
+  const FIRST_MARK = "flipshelf:first-page";
+
+  /* `flipshelf:first-page`: when the first page image was painted, once, whichever paints it
+   * (the plain image in the HTML, or the engine's page when there is none). */
+  function markFirstPage(time) {
+    if (!performance.mark || performance.getEntriesByName(FIRST_MARK).length) return;
+    try {
+      performance.mark(FIRST_MARK, time === undefined ? undefined : { startTime: time });
+    } catch (error) {
+      performance.mark(FIRST_MARK); // a browser without mark options
+    }
+  }
+
+  /* The plain image's paint time. It may well have painted before this script ran: the Element
+   * Timing API (Chromium) keeps the entry for a buffered observer; elsewhere, its load. */
+  function watchFirstImage(img) {
+    const types = (window.PerformanceObserver && PerformanceObserver.supportedEntryTypes) || [];
+    if (types.indexOf("element") >= 0) {
+      const observer = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          if (entry.identifier !== "flipshelf-first-page" || !document.getElementById("fs-first")) continue;
+          markFirstPage(entry.renderTime || entry.loadTime);
+          observer.disconnect();
+        }
+      });
+      observer.observe({ type: "element", buffered: true });
+    } else if (img.complete && img.naturalWidth) {
+      markFirstPage();
+    } else {
+      img.addEventListener("load", () => requestAnimationFrame(() => markFirstPage()), { once: true });
+    }
+  }
+
+  /* Resolves once the plain image has painted (or failed to load): building a long book is one
+   * long task, which must not hold back the paint of a page that is already there. */
+  function painting(img) {
+    return new Promise((resolve) => {
+      const painted = () => requestAnimationFrame(() => setTimeout(resolve, 0));
+      if (img.complete) painted();
+      else {
+        img.addEventListener("load", painted, { once: true });
+        img.addEventListener("error", resolve, { once: true });
+      }
+    });
+  }
+
   function typing(target) {
     return !!target.closest && !!target.closest("input, textarea, select, [contenteditable]");
   }
@@ -52,6 +98,7 @@
       this.bookIndex = -1;
       this.positions = new Map(); // book index -> the page the reader left it at
       this.firstPainted = false;
+      this.first = document.getElementById("fs-first"); // the plain opening page, if any
     }
 
     start() {
@@ -63,6 +110,12 @@
       let index = deep.book ? deep.book - 1 : this.config.startBook || 0;
       if (index < 0 || index >= this.books.length) index = 0;
       const page = deep.page || (deep.book ? 1 : this.config.startPage || 1);
+      // The plain image is the server's opening page. A deep link elsewhere keeps it until the
+      // engine has painted the linked page (rather than a blank stage), but its paint is not
+      // the first page's: the engine's paint marks it then.
+      const opening = Math.min(this.config.startBook || 0, this.books.length - 1);
+      const same = index === opening && page === (this.config.startPage || 1);
+      if (this.first && same) watchFirstImage(this.first.querySelector("img"));
       if (!this.books.length) {
         this.showNotice("This collection has no flipbooks to show yet.");
         return;
@@ -92,6 +145,7 @@
 
     openBook(index, page) {
       if (this.book) {
+        this.dropFirst();
         this.positions.set(this.bookIndex, this.where().page);
         this.events.flush();
         this.book.destroy();
@@ -117,7 +171,8 @@
       this.showDownload(meta);
       this.markShelf();
       this.panels.bookChanged();
-      this.book.open(page || this.positions.get(index) || 1);
+      const first = this.first;
+      this.book.open(page || this.positions.get(index) || 1, first ? painting(first.querySelector("img")) : null);
       this.updateControls();
     }
 
@@ -197,7 +252,28 @@
       if (this.firstPainted) return;
       this.firstPainted = true;
       document.documentElement.dataset.painted = "true";
-      if (performance.mark) performance.mark("flipshelf:first-page");
+      markFirstPage();
+      this.handOver();
+    }
+
+    /* The engine's first page has painted under the plain image: take the plain one away once
+     * the engine's images are decoded and on screen (two frames), so nothing flashes. */
+    handOver() {
+      const first = this.first;
+      if (!first) return;
+      const images = this.book.visiblePages().map((n) => this.area.querySelector('.fs-page[data-page="' + n + '"] .fs-page-img'));
+      const decoded = images.map((img) => (img && img.decode ? img.decode().catch(() => {}) : null));
+      Promise.all(decoded).then(() =>
+        requestAnimationFrame(() => requestAnimationFrame(() => {
+          if (this.first === first) this.dropFirst();
+        }))
+      );
+    }
+
+    dropFirst() {
+      if (!this.first) return;
+      this.first.remove();
+      this.first = null;
     }
 
     showNotice(text) {
