@@ -87,16 +87,18 @@ def use_bench_environment(data_dir: Path) -> dict[str, str]:
     return dict(os.environ)
 
 
-def seed(data_dir: Path, pool_size: int) -> list[str]:
-    """Migrates a fresh database, makes an account and a published collection with one COMPLETE
-    flipbook through the services (tests/support.py's own helpers, so the seeding follows the
-    code as it changes) and answers a pool of signed request paths for collection.getCollection."""
+def seed(data_dir: Path, pool_size: int, accounts: int = 5, collections: int = 200) -> list[str]:
+    """Migrates a fresh database, makes `accounts` accounts and `collections` published
+    collections spread over them, each with one COMPLETE flipbook, through the services
+    (tests/support.py's own helpers, so the seeding follows the code as it changes), and answers
+    a pool of signed request paths for collection.getCollection spread over every collection
+    and every key: the server reads many rows with several keys, not one cached row."""
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     from flipshelf.api.v1.signature import sign
-    from flipshelf.app import build_runtime
     from flipshelf.db.migrate import upgrade
     from flipshelf.domain.collections import ConvertStatus
+    from flipshelf.runtime import build_runtime
     from flipshelf.settings import Settings
     from tests.support import new_tenant, seed_collection
 
@@ -105,29 +107,35 @@ def seed(data_dir: Path, pool_size: int) -> list[str]:
     upgrade(settings.resolved_database_url())
     runtime = build_runtime(settings)
     try:
-        tenant = new_tenant(runtime, "bench")
-        collection = seed_collection(runtime, tenant, items=(ConvertStatus.COMPLETE,))
+        tenants = [new_tenant(runtime, f"bench{n}") for n in range(accounts)]
+        seeded = [
+            (tenant, seed_collection(runtime, tenant, items=(ConvertStatus.COMPLETE,)))
+            for n in range(collections)
+            for tenant in [tenants[n % accounts]]
+        ]
     finally:
         runtime.db.dispose()
-    pair = tenant.pair
-    params = {
-        "action": "collection.getCollection",
-        "apiKey": pair.api_key,
-        "collectionHash": collection.hash,
-    }
-    params["signature"] = sign(pair.secret, params)
-    # No nonce, so one signed URL stays valid for every request. The pool still varies the query
-    # (parameter order) so nothing downstream can get away with caching one exact string.
+    # No nonce, so one signed URL stays valid for every request. Parameter orders vary too, so
+    # nothing downstream can get away with caching one exact string.
     orders = [
         ("action", "apiKey", "collectionHash", "signature"),
         ("apiKey", "action", "signature", "collectionHash"),
         ("signature", "collectionHash", "apiKey", "action"),
         ("collectionHash", "signature", "action", "apiKey"),
     ]
-    return [
-        "/v1/?" + urlencode([(name, params[name]) for name in orders[i % len(orders)]])
-        for i in range(pool_size)
-    ]
+    paths = []
+    for i in range(max(pool_size, collections)):
+        tenant, collection = seeded[i % len(seeded)]
+        params = {
+            "action": "collection.getCollection",
+            "apiKey": tenant.pair.api_key,
+            "collectionHash": collection.hash,
+        }
+        params["signature"] = sign(tenant.pair.secret, params)
+        paths.append(
+            "/v1/?" + urlencode([(name, params[name]) for name in orders[i % len(orders)]])
+        )
+    return paths
 
 
 # --- server processes ---------------------------------------------------------------------

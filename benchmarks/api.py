@@ -42,6 +42,7 @@ import _servers
 from _servers import BARE_PATH, Server
 
 GOAL = 0.5
+P99_GOAL_MS = 20
 
 
 @dataclass(frozen=True)
@@ -401,12 +402,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10, help="seconds measured per target")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up per target")
     parser.add_argument("--rounds", type=int, default=1, help="bare/ours alternations per server")
-    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections")
+    parser.add_argument("--connections", type=int, default=50, help="keep-alive connections")
+    parser.add_argument("--accounts", type=int, default=5, help="accounts seeded")
+    parser.add_argument("--collections", type=int, default=200,
+                        help="collections seeded, spread over the accounts")  # fmt: skip
     parser.add_argument("--servers", default="uvicorn,granian", help="comma-separated")
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--client-processes", type=int, default=1,
                         help="processes of the Python fallback client")  # fmt: skip
-    parser.add_argument("--pool", type=int, default=16, help="pre-signed URLs in the pool")
+    parser.add_argument("--pool", type=int, default=200,
+                        help="signed URLs in the pool (at least one per collection)")  # fmt: skip
     parser.add_argument("--profile", type=Path, default=None,
                         help="after measuring, profile the server under load with py-spy and "
                         "write a flame graph and collapsed stacks to this directory")  # fmt: skip
@@ -420,12 +425,13 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="flipshelf-bench-") as tmp:
         workdir = Path(tmp)
         env = _servers.use_bench_environment(workdir / "data")
-        paths = _servers.seed(workdir / "data", args.pool)
+        paths = _servers.seed(workdir / "data", args.pool, args.accounts, args.collections)
         load = choose_load(args.client, args.client_processes, workdir)
         print(
             f"flipshelf API benchmark: client={load.name}, connections={args.connections}, "
             f"{args.warmup:g} s warm-up + {args.duration:g} s x {args.rounds} per target, "
-            f"1 worker, SQLite, {len(paths)} signed URLs, python {sys.version.split()[0]}"
+            f"1 worker, SQLite, {len(paths)} signed URLs over {args.collections} collections of "
+            f"{args.accounts} accounts, python {sys.version.split()[0]}"
         )
         rows: list[tuple[str, str, Result | None, str]] = []
         pairs: dict[str, tuple[Result, Result]] = {}
@@ -454,6 +460,7 @@ def main(argv: list[str] | None = None) -> None:
         print()
         print_table(rows)
         print()
+        connections = args.connections
         for kind_name, (bare, ours) in pairs.items():
             ratio = ours.rate / bare.rate if bare.rate else float("nan")
             by_cpu = bare.cpu_us_per_request / ours.cpu_us_per_request
@@ -461,6 +468,12 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{kind_name}: ours/bare = {ratio:.2f} by req/s ({verdict} the goal of >= {GOAL}); "
                 f"{by_cpu:.2f} by server CPU per request"
+            )
+            p99_verdict = "meets" if ours.p99_ms < P99_GOAL_MS else "MISSES"
+            print(
+                f"{kind_name}: p99 {ours.p99_ms:.1f} ms beside bare's {bare.p99_ms:.1f} ms = "
+                f"{ours.p99_ms / bare.p99_ms:.2f}x bare ({p99_verdict} the goal of p99 < "
+                f"{P99_GOAL_MS} ms at {connections} connections)"
             )
         for note in notes(pairs, load_before):
             print(f"note: {note}")

@@ -32,12 +32,13 @@ for _name in [name for name in os.environ if name.startswith("FLIPSHELF_")]:
     del os.environ[_name]  # only this benchmark's settings count
 os.environ["FLIPSHELF_LOG_LEVEL"] = "warning"
 
-from flipshelf.app import build_runtime, package_context  # noqa: E402
+from flipshelf.app import package_context  # noqa: E402
 from flipshelf.db.migrate import upgrade  # noqa: E402
 from flipshelf.db.packages import SqlPackages  # noqa: E402
 from flipshelf.domain.collections import ConvertStatus  # noqa: E402
 from flipshelf.jobs.package_job import run_package_build  # noqa: E402
 from flipshelf.logging import configure  # noqa: E402
+from flipshelf.runtime import build_runtime  # noqa: E402
 from flipshelf.settings import Settings  # noqa: E402
 from tests.books import write_book  # noqa: E402
 from tests.support import RecordingQueue, new_tenant, seed_collection  # noqa: E402

@@ -72,8 +72,8 @@ def padded_pdf(path: Path, size: int) -> None:
 
 
 def account(data_dir: Path) -> tuple[str, str]:
-    from flipshelf.app import build_runtime
     from flipshelf.db.migrate import upgrade
+    from flipshelf.runtime import build_runtime
     from flipshelf.settings import Settings
     from tests.support import new_tenant
 

@@ -13,8 +13,9 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.settings import Settings
 from tests.support import FixedClock, RecordingQueue, Tenant, new_tenant, signed
 

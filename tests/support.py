@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flipshelf.api.v1.signature import HMAC_METHOD, hmac_sign, sign
-from flipshelf.app import Runtime
 from flipshelf.domain.accounts import Account, KeyPair
 from flipshelf.domain.collections import (
     Collection,
@@ -17,6 +16,7 @@ from flipshelf.domain.collections import (
     NewFlipbook,
 )
 from flipshelf.domain.hashes import new_collection_hash, new_flipbook_hash
+from flipshelf.runtime import Runtime
 from flipshelf.services import accounts
 
 

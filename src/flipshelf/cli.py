@@ -127,7 +127,15 @@ def worker(
     from flipshelf.workers import exit_with_parent, run_worker
 
     if os.environ.get(EXIT_WITH_PARENT) == "1":
+        # Started by `serve`, which has just migrated the database: importing Alembic again
+        # would cost this process about 10 MB for nothing (docs/self-hosting.md, memory).
+        from flipshelf.logging import configure
+
         exit_with_parent()
+        settings = settings_or_exit()
+        configure(settings.log_format, settings.log_level)
+        run_worker(settings, threads)
+        return
     run_worker(prepared(settings_or_exit(), create=True), threads)
 
 

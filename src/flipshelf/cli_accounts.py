@@ -18,8 +18,8 @@ from flipshelf.domain.signin import (
 )
 
 if TYPE_CHECKING:
-    from flipshelf.app import Runtime
     from flipshelf.domain.accounts import Account, KeyPair
+    from flipshelf.runtime import Runtime
     from flipshelf.services.signin import LoginLink
 
 accounts_cli = typer.Typer(help="Manage accounts and their API key pairs.", no_args_is_help=True)

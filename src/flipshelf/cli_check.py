@@ -19,8 +19,8 @@ from rich.markup import escape
 from flipshelf.domain import layout
 
 if TYPE_CHECKING:  # the rest loads when `check` runs: `flipshelf --help` stays quick
-    from flipshelf.app import Runtime
     from flipshelf.health import Finding
+    from flipshelf.runtime import Runtime
     from flipshelf.settings import Settings
 
 out = Console()
@@ -51,8 +51,9 @@ def check(
 
 
 def run_checks(settings: Settings, fonts: bool = True) -> list[Finding]:
-    from flipshelf.app import build_runtime, probes, rate_limiter
+    from flipshelf.app import probes, rate_limiter
     from flipshelf.health import probe_all
+    from flipshelf.runtime import build_runtime
 
     findings = [_catching("migrations", lambda: _migrations(settings))]
     runtime = build_runtime(settings)

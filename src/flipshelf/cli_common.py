@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:  # loaded when a command runs: `flipshelf --help` stays quick
-    from flipshelf.app import Runtime
+    from flipshelf.runtime import Runtime
     from flipshelf.settings import Settings
 
 out = Console()
@@ -34,7 +34,7 @@ def settings_or_exit() -> Settings:
 
 def runtime(settings: Settings | None = None, *, create: bool = False) -> Runtime:
     """The installation a command acts on, its database migrated."""
-    from flipshelf.app import build_runtime
+    from flipshelf.runtime import build_runtime
 
     return build_runtime(prepared(settings or settings_or_exit(), create=create))
 

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:  # loaded when a command runs: `flipshelf --help` stays quick
-    from flipshelf.app import Runtime
+    from flipshelf.runtime import Runtime
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)

@@ -18,7 +18,7 @@ from flipshelf.domain.errors import FlipshelfError
 from flipshelf.domain.webhooks import parse_events
 
 if TYPE_CHECKING:  # each command imports what it uses when it runs: `--help` stays quick
-    from flipshelf.app import Runtime
+    from flipshelf.runtime import Runtime
 
 webhooks_cli = typer.Typer(
     help="Webhook endpoints of the accounts, their deliveries, redelivery.", no_args_is_help=True

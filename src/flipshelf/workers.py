@@ -13,11 +13,16 @@ from typing import Any
 import structlog
 from huey import Huey
 
-from flipshelf.app import build_runtime, conversion_context, delivery_context, package_context
 from flipshelf.health import outage_of
 from flipshelf.jobs.queue import HueyQueue, make_huey
 from flipshelf.jobs.supervisor import lease_owner
 from flipshelf.jobs.worker import JobHandlers, Sweeper
+from flipshelf.runtime import (
+    build_runtime,
+    conversion_context,
+    delivery_context,
+    package_context,
+)
 from flipshelf.settings import Settings
 
 log = structlog.get_logger("flipshelf.worker")

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from flipshelf.app import Runtime
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from flipshelf.domain.layout import ImageRole
+from flipshelf.runtime import Runtime
 from tests.conftest import Api
 from tests.support import new_tenant, seed_collection, signed
 

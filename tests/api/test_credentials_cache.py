@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.services import accounts
 from flipshelf.services.accounts import CredentialCache
 from tests.conftest import make_settings

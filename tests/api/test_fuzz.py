@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from flipshelf.api.v1.actions.registry import ACTIONS
-from flipshelf.app import Runtime
 from flipshelf.domain.collections import Collection
+from flipshelf.runtime import Runtime
 from tests.support import Tenant, seed_collection, signed
 
 PARAM_NAMES = [

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
+from flipshelf.runtime import Runtime
 from flipshelf.services import accounts
 from tests.api.test_uploads import BOUNDARY, multipart
 from tests.support import Tenant, hmac_signed, seed_collection, signed

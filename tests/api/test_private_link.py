@@ -9,10 +9,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.collections import CollectionStatus
 from flipshelf.domain.links import DEFAULT_LINK_SECONDS
+from flipshelf.runtime import Runtime
 from flipshelf.security.links import SignedLinks
 from tests.conftest import Api
 from tests.support import FixedClock, new_tenant, seed_collection

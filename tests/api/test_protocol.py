@@ -11,7 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from flipshelf.api.v1.signature import sign
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.services import accounts
 from tests.conftest import make_settings
 from tests.support import Tenant, seed_collection, signed

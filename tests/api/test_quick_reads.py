@@ -13,9 +13,10 @@ import pytest
 
 from flipshelf.api.v1 import endpoint
 from flipshelf.api.v1.actions.registry import ACTIONS
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.collections import CollectionChanges
+from flipshelf.runtime import Runtime, build_runtime
 from tests.conftest import make_settings
 from tests.support import Tenant, new_tenant, seed_collection, signed
 

@@ -11,9 +11,10 @@ import httpx
 import pytest
 
 from flipshelf.api.v1.ratelimit import RateLimiter
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.errors import RatePerMinuteExceeded, RatePerSecondExceeded
+from flipshelf.runtime import Runtime, build_runtime
 from tests.conftest import make_settings
 from tests.support import new_tenant, signed
 

@@ -16,13 +16,13 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.db.schema import page_stats_days, reader_sessions, stats_days
 from flipshelf.domain import events as event_rules
 from flipshelf.domain.access import ReaderLink
 from flipshelf.domain.collections import Collection, CollectionChanges, CollectionStatus
 from flipshelf.domain.events import MAX_BODY_BYTES, parse_event
 from flipshelf.domain.stats import DateRange, Totals
+from flipshelf.runtime import Runtime
 from flipshelf.services.events import record_event
 from flipshelf.web.events import EventLimits, EventThrottle, events_endpoint
 from tests.support import FixedClock, Tenant, seed_collection

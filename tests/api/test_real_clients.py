@@ -19,8 +19,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from flipshelf.api.v1.signature import sign
-from flipshelf.app import Runtime
 from flipshelf.domain.collections import CollectionStatus
+from flipshelf.runtime import Runtime
 from tests.api.test_uploads import _server
 from tests.support import Tenant, seed_collection
 

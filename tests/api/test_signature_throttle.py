@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from flipshelf.api.v1 import throttle
-from flipshelf.app import Runtime, create_app
+from flipshelf.app import create_app
+from flipshelf.runtime import Runtime
 from tests.support import Tenant, signed
 
 

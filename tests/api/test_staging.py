@@ -16,7 +16,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, create_app
+from flipshelf.app import create_app
+from flipshelf.runtime import Runtime
 from flipshelf.web.staging_limits import BUDGET_REASON, STALE_AFTER_SECONDS, sweep_stale
 from tests.api.test_uploads import (
     BOUNDARY,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flipshelf.app import Runtime
 from flipshelf.db.stats import SqlStatsWriter
+from flipshelf.runtime import Runtime
 from tests.conftest import Api
 from tests.support import new_tenant, seed_collection
 

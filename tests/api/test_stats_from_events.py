@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.domain.collections import Collection, ConvertStatus
+from flipshelf.runtime import Runtime
 from tests.conftest import Api
 from tests.support import FixedClock, new_tenant, seed_collection
 

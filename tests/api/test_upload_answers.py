@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, conversion_context
 from flipshelf.conversion import errors
 from flipshelf.jobs.conversion_job import run_conversion
+from flipshelf.runtime import Runtime, conversion_context
 from tests.api.test_uploads import BOUNDARY, _server, multipart, upload
 from tests.support import Tenant, signed
 

@@ -11,9 +11,10 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.quota import month_key
+from flipshelf.runtime import Runtime, build_runtime
 from tests.conftest import make_settings
 from tests.support import Tenant, new_tenant, seed_collection, signed
 

@@ -18,8 +18,9 @@ import httpx
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.settings import Settings
 from tests.api.test_uploads import BOUNDARY, multipart
 from tests.support import Tenant, new_tenant, signed

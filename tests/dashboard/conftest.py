@@ -12,7 +12,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, create_app, sign_in_ports
+from flipshelf.app import create_app, sign_in_ports
+from flipshelf.runtime import Runtime
 from flipshelf.services import signin
 from flipshelf.services.ports import SignInPorts
 from tests.support import Tenant, new_tenant

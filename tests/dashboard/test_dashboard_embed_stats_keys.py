@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from flipshelf.app import Runtime
 from flipshelf.db.stats import SqlStatsWriter
 from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.collections import Collection, CollectionStatus, ConvertStatus
+from flipshelf.runtime import Runtime
 from tests.conftest import Api
 from tests.dashboard.conftest import Browser
 from tests.support import FixedClock, Tenant, seed_collection, signed

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from flipshelf.app import Runtime
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from flipshelf.domain.errors import FlipshelfError
+from flipshelf.runtime import Runtime
 from flipshelf.settings import Settings
 from tests.conftest import Api, make_settings
 from tests.dashboard.conftest import Browser

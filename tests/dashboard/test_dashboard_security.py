@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from starlette.routing import Route
 
-from flipshelf.app import Runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.domain.collections import Collection, CollectionStatus
+from flipshelf.runtime import Runtime
 from flipshelf.services import accounts
 from tests.dashboard.conftest import Browser
 from tests.support import Tenant, seed_collection

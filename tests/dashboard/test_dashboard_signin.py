@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app, sign_in_ports
+from flipshelf.app import create_app, sign_in_ports
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.errors import SignInRefused, SignInThrottled
 from flipshelf.domain.signin import ACCOUNT_RULE, ADDRESS_RULE
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.services import accounts, signin
 from flipshelf.services.ports import SignInPorts
 from tests.conftest import make_settings

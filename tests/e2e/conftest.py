@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.settings import Settings
 from tests.conftest import make_settings
 from tests.support import Tenant, new_tenant, signed

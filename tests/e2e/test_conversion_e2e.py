@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.db.conversions import SqlConversions
+from flipshelf.runtime import Runtime
 from tests.api.test_uploads import upload
 from tests.e2e.conftest import E2E, all_finished, poll, running
 from tests.support import Tenant, signed

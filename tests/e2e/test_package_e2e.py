@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
+from flipshelf.runtime import Runtime
 from tests.api.test_uploads import upload
 from tests.e2e.conftest import Workers, all_finished, poll
 from tests.support import Tenant, signed

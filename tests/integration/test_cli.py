@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from flipshelf.app import build_runtime
 from flipshelf.domain.accounts import Account
+from flipshelf.runtime import build_runtime
 from flipshelf.services import accounts
 from flipshelf.settings import Settings
 from tests.conftest import make_settings

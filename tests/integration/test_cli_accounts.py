@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.database import make_engine
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.accounts import Account, KeyPair
+from flipshelf.runtime import Runtime, build_runtime
 from tests.integration.test_cli import Cli, create, listed, runner, same_settings_as_the_cli
 from tests.support import Tenant, seed_collection, signed
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, conversion_context, create_app
+from flipshelf.app import create_app
 from flipshelf.jobs.conversion_job import run_conversion
+from flipshelf.runtime import Runtime, build_runtime, conversion_context
 from flipshelf.settings import Settings
 from tests.integration.test_cli import runner, same_settings_as_the_cli, where_the_cli_looks
 from tests.integration.test_jobs import _upload

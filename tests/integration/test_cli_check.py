@@ -8,8 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from flipshelf.app import build_runtime
 from flipshelf.db.migrate import downgrade, upgrade
+from flipshelf.runtime import build_runtime
 from flipshelf.services import accounts
 from flipshelf.settings import Settings
 from tests.served import flipshelf_command

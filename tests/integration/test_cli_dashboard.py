@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
+from flipshelf.runtime import Runtime, build_runtime
 from tests.integration.test_cli import Cli, create, runner, same_settings_as_the_cli
 
 SIGNIN_CSRF = re.compile(r'name="csrf" value="([^"]+)"')

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from flipshelf.app import Runtime, build_runtime
 from flipshelf.db.migrate import upgrade
 from flipshelf.db.schema import flipbooks
 from flipshelf.domain.collections import ConvertStatus
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.settings import Settings
 from tests.integration.test_cli import Cli, runner
 from tests.support import new_tenant, seed_collection

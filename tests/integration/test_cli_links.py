@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from typer.testing import CliRunner
 
-from flipshelf.app import Runtime, build_runtime
 from flipshelf.cli import cli
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.access import LinkCheck
 from flipshelf.domain.collections import CollectionStatus
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.security.links import SignedLinks
 from flipshelf.settings import Settings
 from tests.support import new_tenant, seed_collection

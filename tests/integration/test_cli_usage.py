@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from flipshelf.app import Runtime, conversion_context
 from flipshelf.domain.quota import month_key
 from flipshelf.jobs.conversion_job import run_conversion
+from flipshelf.runtime import Runtime, conversion_context
 from flipshelf.settings import Settings
 from tests.integration.test_cli import runner, where_the_cli_looks
 from tests.integration.test_jobs import _upload

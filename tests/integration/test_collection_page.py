@@ -8,9 +8,9 @@ import re
 from markupsafe import escape
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.conversion.manifest import Manifest, OutlineEntry, Page, PageImage
 from flipshelf.domain.collections import Collection, CollectionStatus
+from flipshelf.runtime import Runtime
 from tests.integration.test_widget_http import link, put_book_file
 from tests.support import Tenant, seed_collection
 

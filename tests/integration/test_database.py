@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from flipshelf.app import Runtime
 from flipshelf.db.database import Database, make_engine
 from flipshelf.db.migrate import downgrade, upgrade
 from flipshelf.db.schema import metadata
 from flipshelf.domain.quota import month_key
+from flipshelf.runtime import Runtime
 from tests.support import new_tenant
 
 

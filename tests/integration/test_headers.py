@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, package_context
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.domain.collections import ConvertStatus
 from flipshelf.jobs.package_job import run_package_build
+from flipshelf.runtime import Runtime, package_context
 from tests.api.test_uploads import upload
 from tests.books import write_book
 from tests.support import RecordingQueue, Tenant, signed

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from flipshelf.app import Runtime, conversion_context
 from flipshelf.conversion import errors
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.job_retry import SqlRetries
@@ -18,6 +17,7 @@ from flipshelf.db.schema import packages
 from flipshelf.domain.collections import ConvertStatus
 from flipshelf.domain.packages import PackageStatus
 from flipshelf.jobs.conversion_job import run_conversion
+from flipshelf.runtime import Runtime, conversion_context
 from flipshelf.services.job_retry import retry_failed
 from flipshelf.settings import Settings
 from tests.integration.test_cli import runner, where_the_cli_looks

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from flipshelf.app import Runtime, conversion_context
 from flipshelf.conversion import errors
 from flipshelf.conversion.options import ResourceLimits
 from flipshelf.db.conversions import SqlConversions
@@ -19,6 +18,7 @@ from flipshelf.domain.layout import book_file
 from flipshelf.jobs.conversion_job import ConversionContext, run_conversion, run_zoom
 from flipshelf.jobs.outcomes import RetryLater
 from flipshelf.jobs.worker import JobHandlers, Sweeper
+from flipshelf.runtime import Runtime, conversion_context
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import FixedClock, RecordingQueue, Tenant
 

@@ -15,10 +15,11 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.schema import flipbooks
 from flipshelf.domain.collections import ConvertStatus
 from flipshelf.metrics import JobCollector, action_label
+from flipshelf.runtime import Runtime
 from tests.support import Tenant, seed_collection, signed
 
 TOKEN = "a-metrics-token-of-32-characters"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from flipshelf.app import Runtime, build_runtime
 from flipshelf.db.database import SQLITE_POOL_SIZE, make_engine
 from flipshelf.domain.collections import CollectionChanges, ConvertStatus
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.services import accounts
 from tests.support import new_tenant, seed_collection
 

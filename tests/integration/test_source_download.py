@@ -7,9 +7,9 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.domain.collections import CollectionChanges, CollectionStatus, ConvertStatus
+from flipshelf.runtime import Runtime
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import Tenant
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime
 from flipshelf.domain.collections import Collection, CollectionChanges, CollectionStatus
+from flipshelf.runtime import Runtime
 from flipshelf.security.links import SignedLinks
 from tests.support import Tenant, seed_collection
 

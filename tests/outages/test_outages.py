@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
+from flipshelf.runtime import Runtime, build_runtime
 from tests.api.test_uploads import upload
 from tests.conftest import make_settings
 from tests.outages.conftest import PrivateServices

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, package_context
 from flipshelf.domain.collections import Collection, ConvertStatus
 from flipshelf.jobs.package_job import PackageContext
+from flipshelf.runtime import Runtime, package_context
 from tests.books import write_book
 from tests.support import Tenant, seed_collection, signed
 

@@ -12,11 +12,12 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.packages import SqlPackages
 from flipshelf.domain.collections import ConvertStatus
 from flipshelf.domain.packages import FAILED_RETRY_AFTER
 from flipshelf.jobs.package_job import PackageContext, run_package_build
+from flipshelf.runtime import Runtime
 from tests.books import write_book
 from tests.packages.conftest import download_html, local, open_zip, seed_with_books
 from tests.support import FixedClock, RecordingQueue, Tenant, seed_collection, signed

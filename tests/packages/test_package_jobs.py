@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flipshelf.app import Runtime, conversion_context
 from flipshelf.db.packages import SqlPackages
 from flipshelf.domain.packages import KEEP_SUPERSEDED, PackageStatus
 from flipshelf.jobs.package_job import PackageContext, run_package_build
 from flipshelf.jobs.worker import Sweeper
+from flipshelf.runtime import Runtime, conversion_context
 from tests.packages.conftest import seed_with_books
 from tests.support import FixedClock, RecordingQueue, Tenant
 

@@ -14,9 +14,10 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app, package_context
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.jobs.package_job import run_package_build
+from flipshelf.runtime import Runtime, build_runtime, package_context
 from flipshelf.storage import S3Credentials, make_store
 from tests.conftest import make_settings
 from tests.packages.conftest import download_html, local, open_zip, seed_with_books

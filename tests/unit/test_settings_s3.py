@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from flipshelf.app import s3_credentials
+from flipshelf.runtime import s3_credentials
 from flipshelf.settings import Settings
 
 

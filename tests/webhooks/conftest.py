@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from flipshelf.app import Runtime
 from flipshelf.db.schema import webhook_deliveries, webhook_events
 from flipshelf.domain.webhooks import Endpoint, parse_events
+from flipshelf.runtime import Runtime
 from flipshelf.services import webhooks
 from flipshelf.settings import Settings
 from tests.conftest import make_settings

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import pytest
 
-from flipshelf.app import Runtime, conversion_context, delivery_context, outbox
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.workers import SqlWorkers
 from flipshelf.domain.collections import ConvertStatus
@@ -20,6 +19,7 @@ from flipshelf.fetch.webhooks import GuardedWebhookSender
 from flipshelf.jobs.outcomes import RetryLater
 from flipshelf.jobs.webhook_job import DeliveryContext, run_delivery
 from flipshelf.jobs.worker import Sweeper
+from flipshelf.runtime import Runtime, conversion_context, delivery_context, outbox
 from flipshelf.services import webhooks
 from tests.support import FixedClock, RecordingQueue, Tenant, seed_collection
 from tests.webhook_receiver import Receiver, receiving

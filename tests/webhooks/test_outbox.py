@@ -7,12 +7,12 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
-from flipshelf.app import Runtime, outbox
 from flipshelf.db.conversions import SqlConversions
 from flipshelf.db.packages import SqlPackages
 from flipshelf.domain.collections import Collection, ConvertStatus
 from flipshelf.domain.packages import ClaimedBuild
 from flipshelf.domain.webhooks import EventKind
+from flipshelf.runtime import Runtime, outbox
 from flipshelf.services import collections
 from tests.conftest import Api
 from tests.packages.conftest import seed_with_books

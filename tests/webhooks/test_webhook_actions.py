@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from flipshelf.app import Runtime, build_runtime, create_app
+from flipshelf.app import create_app
 from flipshelf.db.migrate import upgrade
 from flipshelf.domain.webhooks import MAX_ENDPOINTS, new_endpoint_id, new_event_id
+from flipshelf.runtime import Runtime, build_runtime
 from tests.conftest import Api, make_settings
 from tests.support import FixedClock, RecordingQueue, new_tenant, seed_collection, signed
 from tests.webhook_receiver import Receiver

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from flipshelf.app import Runtime, build_runtime
 from flipshelf.db.migrate import upgrade
 from flipshelf.db.schema import webhook_endpoints
 from flipshelf.domain.accounts import KeyPair
+from flipshelf.runtime import Runtime, build_runtime
 from flipshelf.services import collections
 from flipshelf.settings import Settings
 from tests.integration.test_cli import Cli, create, runner

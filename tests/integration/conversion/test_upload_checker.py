@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from flipshelf.app import Runtime, conversion_context
 from flipshelf.conversion import errors
 from flipshelf.conversion.checker import NoVerdict, UploadChecker
 from flipshelf.conversion.options import ConversionOptions
@@ -21,6 +20,7 @@ from flipshelf.conversion.port import ConversionInspector
 from flipshelf.domain.collections import CollectionStatus, ConvertStatus
 from flipshelf.domain.errors import InvalidFileFormat
 from flipshelf.jobs.conversion_job import run_conversion
+from flipshelf.runtime import Runtime, conversion_context
 from flipshelf.services.uploads import CollectionFields, UploadLimits, create_collection
 from tests.support import Tenant
 

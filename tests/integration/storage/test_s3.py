@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from flipshelf.app import s3_credentials
+from flipshelf.runtime import s3_credentials
 from flipshelf.settings import Settings
 from flipshelf.storage import S3FileStore, Store, StoreUnusableAfterFork, make_store
 from flipshelf.storage.objects import PART_SIZE
