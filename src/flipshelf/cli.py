@@ -76,6 +76,7 @@ def serve(
     from flipshelf.cli_check import server_key_problem
     from flipshelf.db.workers import SqlWorkers
     from flipshelf.jobs.supervisor import Supervisor
+    from flipshelf.workers import worker_zygote
 
     if host:
         os.environ["FLIPSHELF_HOST"] = host
@@ -85,6 +86,9 @@ def serve(
     busy = port_problem(settings.host, settings.port)
     if busy:
         raise fail(busy)
+    # Forked now, while this process runs one thread and holds no connection: the workers it
+    # forks share the code imported so far with this process (jobs/zygote.py).
+    zygote = worker_zygote(settings)
     current = runtime(settings, create=True)
     wrong_key = server_key_problem(current)
     if wrong_key:
@@ -98,7 +102,9 @@ def serve(
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     workers = SqlWorkers(current.db)
     supervisor = Supervisor(
-        settings.workers, lambda owner: workers.expire_leases(owner, current.ports.clock.now())
+        settings.workers,
+        lambda owner: workers.expire_leases(owner, current.ports.clock.now()),
+        start=zygote.spawn,
     )
     supervisor.start()
     out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")
@@ -114,6 +120,7 @@ def serve(
         )
     finally:
         supervisor.stop()
+        zygote.close()
         current.db.dispose()
 
 

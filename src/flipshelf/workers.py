@@ -17,6 +17,7 @@ from flipshelf.health import outage_of
 from flipshelf.jobs.queue import HueyQueue, make_huey
 from flipshelf.jobs.supervisor import lease_owner
 from flipshelf.jobs.worker import JobHandlers, Sweeper
+from flipshelf.jobs.zygote import Zygote
 from flipshelf.runtime import (
     build_runtime,
     conversion_context,
@@ -32,12 +33,12 @@ PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.25
 
 
-def exit_with_parent() -> None:
-    """Asks Linux to send this process SIGTERM when its parent dies (a `serve` killed with -9
+def exit_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Asks Linux to send this process `sig` when its parent dies (a `serve` killed with -9
     must not leave orphan workers). Elsewhere it does nothing."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(PR_SET_PDEATHSIG, sig)
     except (OSError, AttributeError):
         log.warning("cannot tie the worker's life to its parent on this system")
 
@@ -74,6 +75,24 @@ def quiet_while_unreachable(huey: Huey) -> None:
     # the revocation key afterwards: with the store down, run the job and skip the clean-up.
     huey.is_revoked = guard(huey.is_revoked, lambda: False)
     huey.delete = guard(huey.delete, lambda: False)
+
+
+def worker_zygote(settings: Settings) -> Zygote:
+    """`serve`'s zygote (jobs/zygote.py), forked once what a worker runs is imported (this
+    module's imports): call it before any thread starts or any database connection opens."""
+    return Zygote.fork(lambda number: forked_worker(settings, number), exit_with_parent)
+
+
+def forked_worker(settings: Settings, number: int) -> None:
+    """What a worker forked by the zygote runs, like `flipshelf worker` started by serve: no
+    migrations (serve ran them), serve's settings, logging configured afresh."""
+    from setproctitle import setproctitle
+
+    from flipshelf.logging import configure
+
+    setproctitle(f"flipshelf worker {number + 1} (forked by serve)")
+    configure(settings.log_format, settings.log_level)
+    run_worker(settings)
 
 
 def run_worker(settings: Settings, threads: int = 1) -> None:

@@ -505,7 +505,7 @@ def test_axe_finds_nothing_serious_on_any_page_at_desktop_and_phone_size(
 def test_the_keyboard_alone_reaches_every_control_with_a_visible_focus(
     owner: Any, served: Served
 ) -> None:
-    owner.goto(f"{served.base}/dashboard/c/{served.made['shelf']}")
+    owner.goto(f"{served.base}/dashboard/c/{served.shelf()}")
     owner.keyboard.press("Tab")
     assert owner.evaluate("document.activeElement.textContent") == "Skip to the content"
     seen: set[str] = set()

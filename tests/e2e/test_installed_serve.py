@@ -137,17 +137,24 @@ def test_ten_uploads_at_once_all_answer_20_and_convert(
 
 
 def worker_pids(server: Server) -> set[int]:
-    """The `flipshelf worker` processes serve started (its children)."""
-    found = set()
+    """The workers serve started: forked by its zygote (jobs/zygote.py), named `flipshelf
+    worker N`."""
+    parents, commands = {}, {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            command = (stat.parent / "cmdline").read_bytes()
         except (OSError, IndexError):
             continue  # ended while we looked
-        if int(fields[1]) == server.process.pid and fields[0] != "Z" and b"worker" in command:
-            found.add(int(stat.parent.name))
-    return found
+        if fields[0] != "Z":
+            pid = int(stat.parent.name)
+            parents[pid], commands[pid] = int(fields[1]), command
+    return {
+        pid
+        for pid, command in commands.items()
+        if command.startswith(b"flipshelf worker")
+        and parents.get(parents[pid]) == server.process.pid
+    }
 
 
 def test_a_killed_worker_is_replaced_and_its_conversion_completes(

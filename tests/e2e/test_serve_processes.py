@@ -1,14 +1,17 @@
 """The processes the installed `flipshelf serve` runs when idle are the ones docs/self-hosting.md
-("Memory") lists: the API, FLIPSHELF_WORKERS workers, and for upload checks one fork server, its
-resource tracker and one warm checker. Every process costs memory, so one more is a change."""
+("Memory") lists: the API, the zygote and the FLIPSHELF_WORKERS workers it forked, and for
+upload checks one fork server, its resource tracker and one warm checker. Every process costs
+memory, so one more is a change. None outlives serve, even killed with -9."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections import Counter
 from pathlib import Path
 
-from tests.served import serving, trouble
+from tests.served import live_members, serving, trouble
 
 SETTLED_WITHIN = 30.0
 
@@ -34,8 +37,10 @@ def kind(pid: int) -> str:
         parent_line = Path(f"/proc/{parent}/cmdline").read_bytes().decode(errors="replace")
     except (OSError, ValueError, IndexError):
         return "gone"
-    if "flipshelf worker" in line:
-        return "worker"
+    if line.startswith("flipshelf worker"):
+        return "worker" if "flipshelf zygote" in parent_line else "worker not from the zygote"
+    if line.startswith("flipshelf zygote"):
+        return "zygote"
     if "resource_tracker" in line:
         return "resource tracker"
     if "forkserver" in line:
@@ -46,7 +51,13 @@ def kind(pid: int) -> str:
 
 def test_idle_serve_runs_its_workers_and_one_upload_checker(tmp_path: Path) -> None:
     expected = Counter(
-        {"worker": 2, "fork server": 1, "resource tracker": 1, "forked by the fork server": 1}
+        {
+            "zygote": 1,
+            "worker": 2,
+            "fork server": 1,
+            "resource tracker": 1,
+            "forked by the fork server": 1,
+        }
     )
     with serving(tmp_path / "data", workers="2") as running:
         running.wait_until_serving()
@@ -59,3 +70,22 @@ def test_idle_serve_runs_its_workers_and_one_upload_checker(tmp_path: Path) -> N
             time.sleep(0.2)
         assert seen == expected
     assert trouble(running.lines) == [], "\n".join(running.lines)
+
+
+def test_serve_killed_with_9_leaves_no_process_behind(tmp_path: Path) -> None:
+    """kill -9 gives serve no chance to stop anything: its zygote, the workers the zygote
+    forked and the upload checkers must still end by themselves (parent-death signals, pipes
+    closing), never live on as orphans converting nobody's documents."""
+    with serving(tmp_path / "data", workers="2") as running:
+        running.wait_until_serving()
+        group = running.process.pid
+        deadline = time.monotonic() + SETTLED_WITHIN
+        while Counter(kind(pid) for pid in descendants(group))["worker"] < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        os.kill(running.process.pid, signal.SIGKILL)
+        running.process.wait(timeout=30)
+        deadline = time.monotonic() + SETTLED_WITHIN
+        while (left := live_members(group)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert left == [], [kind(pid) for pid in left]

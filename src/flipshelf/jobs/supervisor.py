@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
@@ -46,12 +47,44 @@ def next_pause(previous: float, lived_seconds: float) -> float:
     return min(LONGEST_PAUSE_SECONDS, max(FIRST_PAUSE_SECONDS, previous * 2))
 
 
+class WorkerProcess(Protocol):
+    """What the supervisor needs of a worker: a `subprocess.Popen` (an exec'd worker) or a
+    `zygote.ForkedProcess` (a forked one)."""
+
+    pid: int
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    def poll(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def send_signal(self, sig: int) -> None: ...
+
+    def kill(self) -> None: ...
+
+
+# Starts worker `number` and answers its process.
+Start = Callable[[int], WorkerProcess]
+
+
+def exec_worker(command: Sequence[str] | None = None) -> Start:
+    """Workers as new programs (`flipshelf worker`), told to leave when their parent dies."""
+    argv = list(command or [sys.executable, "-m", "flipshelf", "worker"])
+
+    def start(number: int) -> WorkerProcess:
+        return subprocess.Popen(argv, env={**os.environ, EXIT_WITH_PARENT: "1"})  # noqa: S603
+
+    return start
+
+
 @dataclass
 class _Slot:
     """One worker the supervisor keeps running, and its history."""
 
     number: int
-    process: subprocess.Popen[bytes] | None = None
+    process: WorkerProcess | None = None
     started_at: float = 0.0
     pause: float = 0.0
     restart_at: float = 0.0
@@ -62,7 +95,8 @@ class Supervisor:
     """Starts `count` workers and replaces any that dies, until `stop()`.
 
     `on_death(owner)` is called with the dead worker's lease owner before its replacement
-    starts (serve frees its leases there); errors in it are logged, never fatal.
+    starts (serve frees its leases there); errors in it are logged, never fatal. `start` starts
+    a worker (default: `exec_worker()`; serve forks them from its zygote).
     """
 
     def __init__(
@@ -70,8 +104,9 @@ class Supervisor:
         count: int,
         on_death: Callable[[str], object],
         command: Sequence[str] | None = None,
+        start: Start | None = None,
     ) -> None:
-        self._command = list(command or [sys.executable, "-m", "flipshelf", "worker"])
+        self._start = start or exec_worker(command)
         self._on_death = on_death
         self._slots = [_Slot(number) for number in range(count)]
         self._stopping = threading.Event()
@@ -89,9 +124,17 @@ class Supervisor:
             return [s.process.pid for s in self._slots if s.process and s.process.poll() is None]
 
     def _spawn(self, slot: _Slot) -> None:
-        env = {**os.environ, EXIT_WITH_PARENT: "1"}
+        try:
+            process = self._start(slot.number)
+        except Exception:
+            # Counted as a death at once: retried after the growing pause, never in a loop.
+            log.exception("could not start a worker", worker=slot.number)
+            slot.started_at = time.monotonic()
+            slot.pause = next_pause(slot.pause, 0.0)
+            slot.restart_at = slot.started_at + slot.pause
+            return
         with self._lock:
-            slot.process = subprocess.Popen(self._command, env=env)  # noqa: S603
+            slot.process = process
             slot.started_at = time.monotonic()
 
     def _watch(self) -> None:
@@ -111,10 +154,10 @@ class Supervisor:
             self._buried(slot, process, now)
         if slot.process is None and now >= slot.restart_at and not self._stopping.is_set():
             self._spawn(slot)
-            assert slot.process is not None
-            log.info("worker restarted", worker=slot.number, pid=slot.process.pid)
+            if slot.process is not None:
+                log.info("worker restarted", worker=slot.number, pid=slot.process.pid)
 
-    def _buried(self, slot: _Slot, process: subprocess.Popen[bytes], now: float) -> None:
+    def _buried(self, slot: _Slot, process: WorkerProcess, now: float) -> None:
         lived = now - slot.started_at
         slot.process, slot.deaths = None, slot.deaths + 1
         slot.pause = next_pause(slot.pause, lived)
@@ -123,7 +166,7 @@ class Supervisor:
             "worker died; its jobs run again",
             worker=slot.number,
             pid=process.pid,
-            exit=_how_it_ended(process.returncode),
+            exit=_how_it_ended(process.poll() or 0),
             lived_seconds=round(lived, 1),
             restart_in_seconds=slot.pause,
             deaths=slot.deaths,
@@ -151,7 +194,7 @@ class Supervisor:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 process.kill()
-                process.wait()
+                process.wait(timeout=10)
 
 
 def _how_it_ended(returncode: int) -> str:
