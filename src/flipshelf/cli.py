@@ -76,6 +76,7 @@ def serve(
     from flipshelf.cli_check import server_key_problem
     from flipshelf.db.workers import SqlWorkers
     from flipshelf.jobs.supervisor import Supervisor
+    from flipshelf.jobs.zygote import forked_or_exec
     from flipshelf.workers import worker_zygote
 
     if host:
@@ -104,7 +105,7 @@ def serve(
     supervisor = Supervisor(
         settings.workers,
         lambda owner: workers.expire_leases(owner, current.ports.clock.now()),
-        start=zygote.spawn,
+        start=forked_or_exec(zygote),
     )
     supervisor.start()
     out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")

@@ -39,6 +39,8 @@ def kind(pid: int) -> str:
         return "gone"
     if line.startswith("flipshelf worker"):
         return "worker" if "flipshelf zygote" in parent_line else "worker not from the zygote"
+    if line.endswith("-m flipshelf worker "):
+        return "exec'd worker"
     if line.startswith("flipshelf zygote"):
         return "zygote"
     if "resource_tracker" in line:
@@ -89,3 +91,27 @@ def test_serve_killed_with_9_leaves_no_process_behind(tmp_path: Path) -> None:
         while (left := live_members(group)) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert left == [], [kind(pid) for pid in left]
+
+
+def test_a_killed_zygote_gives_way_to_workers_started_as_programs(tmp_path: Path) -> None:
+    """The zygote killed (by an operator, or the OOM killer): its workers go with it, and serve
+    replaces them with exec'd `flipshelf worker` processes instead of converting nothing."""
+    with serving(tmp_path / "data", workers="2") as running:
+        running.wait_until_serving()
+        root = running.process.pid
+        deadline = time.monotonic() + SETTLED_WITHIN
+        while Counter(kind(pid) for pid in descendants(root))["worker"] < 2:
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.2)
+        [zygote] = [pid for pid in descendants(root) if kind(pid) == "zygote"]
+        os.kill(zygote, signal.SIGKILL)
+        deadline = time.monotonic() + SETTLED_WITHIN
+        seen: Counter[str] = Counter()
+        while time.monotonic() < deadline:
+            seen = Counter(kind(pid) for pid in descendants(root))
+            if seen["exec'd worker"] == 2 and not seen["worker"] and not seen["zygote"]:
+                break
+            time.sleep(0.2)
+        assert seen["exec'd worker"] == 2 and not seen["worker"], seen
+    assert "workers are started as programs from now on" in running.output()
+    assert trouble(running.lines) == [], "\n".join(running.lines)

@@ -79,3 +79,26 @@ def test_a_worker_dying_in_a_loop_is_backed_off_and_reported(
     died = [entry for entry in logged if "worker died" in str(entry["event"])]
     assert [entry["restart_in_seconds"] for entry in died[:3]] == [1.0, 2.0, 4.0]
     assert all(re.fullmatch(r"exit code 3", str(entry["exit"])) for entry in died)
+
+
+def test_a_worker_that_cannot_be_started_is_tried_again_after_a_pause(
+    logged: list[dict[str, object]],
+) -> None:
+    tries: list[int] = []
+    sleeper = supervisor_module.exec_worker(SLEEPER)
+
+    def start(number: int) -> supervisor_module.WorkerProcess:
+        tries.append(number)
+        if len(tries) == 1:
+            raise OSError("no more processes")
+        return sleeper(number)
+
+    supervisor = Supervisor(1, lambda owner: None, start=start)
+    supervisor.start()
+    try:
+        wait_for("a worker after the failed start", lambda: len(supervisor.pids()) == 1)
+    finally:
+        supervisor.stop()
+    assert tries == [0, 0]
+    [failed] = [entry for entry in logged if entry["event"] == "could not start a worker"]
+    assert failed["log_level"] == "error" and failed["worker"] == 0

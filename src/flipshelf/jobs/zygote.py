@@ -32,6 +32,12 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, NoReturn
 
+import structlog
+
+from flipshelf.jobs.supervisor import Start, WorkerProcess, exec_worker
+
+log = structlog.get_logger("flipshelf.supervisor")
+
 # How often the zygote reaps its workers while no request comes; the supervisor checks at the
 # same pace (supervisor.CHECK_EVERY_SECONDS), so a death is seen within about half a second.
 REAP_EVERY_SECONDS = 0.25
@@ -123,6 +129,11 @@ class Zygote:
                 raise ZygoteGone("the worker zygote did not answer") from None
         return ForkedProcess(self, pid)
 
+    @property
+    def alive(self) -> bool:
+        with self._changed:
+            return self._alive
+
     def ended(self, pid: int) -> int | None:
         """The worker's return code once it has ended (negative: the signal), else None."""
         with self._changed:
@@ -162,9 +173,32 @@ class Zygote:
                     with self._changed:
                         self._ended[int(pid)] = int(code)
                         self._changed.notify_all()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)  # it has closed its end: it is leaving (no zombie left)
         with self._changed:  # the zygote has gone: so have its workers (parent-death signal)
             self._alive = False
             self._changed.notify_all()
+
+
+def forked_or_exec(zygote: Zygote) -> Start:
+    """Workers forked by `zygote`, or exec'd once it is gone (killed by an operator or the OOM
+    killer): `serve` must keep converting, at the cost of memory, rather than stop for good."""
+    exec_start = exec_worker()
+    told = threading.Event()
+
+    def start(number: int) -> WorkerProcess:
+        reason = "the worker zygote has ended"
+        if zygote.alive:
+            try:
+                return zygote.spawn(number)
+            except ZygoteGone as gone:
+                reason = str(gone)
+        if not told.is_set():
+            told.set()
+            log.warning("workers are started as programs from now on", reason=reason)
+        return exec_start(number)
+
+    return start
 
 
 def _lines(stream: BinaryIO) -> Iterator[str]:
