@@ -51,6 +51,14 @@ def kind(pid: int) -> str:
     return line
 
 
+def forked_workers(root: int, count: int) -> None:
+    """Waits until serve (`root`) runs `count` workers forked by its zygote."""
+    deadline = time.monotonic() + SETTLED_WITHIN
+    while Counter(kind(pid) for pid in descendants(root))["worker"] < count:
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.2)
+
+
 def test_idle_serve_runs_its_workers_and_one_upload_checker(tmp_path: Path) -> None:
     expected = Counter(
         {
@@ -81,10 +89,7 @@ def test_serve_killed_with_9_leaves_no_process_behind(tmp_path: Path) -> None:
     with serving(tmp_path / "data", workers="2") as running:
         running.wait_until_serving()
         group = running.process.pid
-        deadline = time.monotonic() + SETTLED_WITHIN
-        while Counter(kind(pid) for pid in descendants(group))["worker"] < 2:
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.2)
+        forked_workers(group, 2)
         os.kill(running.process.pid, signal.SIGKILL)
         running.process.wait(timeout=30)
         deadline = time.monotonic() + SETTLED_WITHIN
@@ -99,10 +104,7 @@ def test_a_killed_zygote_gives_way_to_workers_started_as_programs(tmp_path: Path
     with serving(tmp_path / "data", workers="2") as running:
         running.wait_until_serving()
         root = running.process.pid
-        deadline = time.monotonic() + SETTLED_WITHIN
-        while Counter(kind(pid) for pid in descendants(root))["worker"] < 2:
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.2)
+        forked_workers(root, 2)
         [zygote] = [pid for pid in descendants(root) if kind(pid) == "zygote"]
         os.kill(zygote, signal.SIGKILL)
         deadline = time.monotonic() + SETTLED_WITHIN
