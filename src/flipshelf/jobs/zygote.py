@@ -91,6 +91,7 @@ class Zygote:
         self._changed = threading.Condition()
         self._lock = threading.Lock()
         self._alive = True
+        self._usable = True
         self._reader: threading.Thread | None = None
 
     @classmethod
@@ -126,13 +127,17 @@ class Zygote:
             try:
                 pid = self._started.get(timeout=SPAWN_TIMEOUT_SECONDS)
             except queue.Empty:
+                # Its late answer would be taken for the next worker's: use it no more.
+                with self._changed:
+                    self._usable = False
                 raise ZygoteGone("the worker zygote did not answer") from None
         return ForkedProcess(self, pid)
 
     @property
     def alive(self) -> bool:
+        """Whether workers can still be asked of it."""
         with self._changed:
-            return self._alive
+            return self._alive and self._usable
 
     def ended(self, pid: int) -> int | None:
         """The worker's return code once it has ended (negative: the signal), else None."""
