@@ -1,6 +1,8 @@
 """`python -m flipshelf`: the same as the `flipshelf` command (`serve` starts workers this way)."""
 
-import signal
+# `_signal` is built in: ready at once, where importing `signal` (an enum built at import) can
+# itself be what a SIGINT interrupts.
+import _signal  # type: ignore[import-not-found]
 import sys
 
 
@@ -11,7 +13,7 @@ def _leave_quietly(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
-signal.signal(signal.SIGINT, _leave_quietly)
+_signal.signal(_signal.SIGINT, _leave_quietly)
 
 from flipshelf.cli import main  # noqa: E402
 

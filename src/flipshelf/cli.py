@@ -88,8 +88,9 @@ def serve(
     if busy:
         raise fail(busy)
     # Forked now, while this process runs one thread and holds no connection: the workers it
-    # forks share the code imported so far with this process (jobs/zygote.py).
-    zygote = worker_zygote(settings)
+    # forks share the code imported so far with this process (jobs/zygote.py). None for an
+    # API-only process (FLIPSHELF_WORKERS=0, scaled out): it would be 35 MB doing nothing.
+    zygote = worker_zygote(settings) if settings.workers else None
     current = runtime(settings, create=True)
     wrong_key = server_key_problem(current)
     if wrong_key:
@@ -105,7 +106,7 @@ def serve(
     supervisor = Supervisor(
         settings.workers,
         lambda owner: workers.expire_leases(owner, current.ports.clock.now()),
-        start=forked_or_exec(zygote),
+        start=forked_or_exec(zygote) if zygote else None,
     )
     supervisor.start()
     out.print(f"flipshelf listening on http://{settings.host}:{settings.port}/v1/")
@@ -121,7 +122,8 @@ def serve(
         )
     finally:
         supervisor.stop()
-        zygote.close()
+        if zygote:
+            zygote.close()
         current.db.dispose()
 
 

@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from tests.served import live_members, serving, trouble
 
 SETTLED_WITHIN = 30.0
@@ -59,17 +61,21 @@ def forked_workers(root: int, count: int) -> None:
         time.sleep(0.2)
 
 
-def test_idle_serve_runs_its_workers_and_one_upload_checker(tmp_path: Path) -> None:
-    expected = Counter(
-        {
-            "zygote": 1,
-            "worker": 2,
-            "fork server": 1,
-            "resource tracker": 1,
-            "forked by the fork server": 1,
-        }
-    )
-    with serving(tmp_path / "data", workers="2") as running:
+CHECKER = {"fork server": 1, "resource tracker": 1, "forked by the fork server": 1}
+
+
+@pytest.mark.parametrize(
+    ("workers", "expected"),
+    [
+        ("2", Counter({"zygote": 1, "worker": 2, **CHECKER})),
+        # Scaled out (workers run elsewhere): no zygote idling beside the API.
+        ("0", Counter(CHECKER)),
+    ],
+)
+def test_idle_serve_runs_its_workers_and_one_upload_checker(
+    tmp_path: Path, workers: str, expected: Counter[str]
+) -> None:
+    with serving(tmp_path / "data", workers=workers) as running:
         running.wait_until_serving()
         deadline = time.monotonic() + SETTLED_WITHIN
         seen: Counter[str] = Counter()
@@ -115,5 +121,9 @@ def test_a_killed_zygote_gives_way_to_workers_started_as_programs(tmp_path: Path
                 break
             time.sleep(0.2)
         assert seen["exec'd worker"] == 2 and not seen["worker"], seen
+        deadline = time.monotonic() + SETTLED_WITHIN  # and they run (2 forked + 2 exec'd)
+        while running.output().count("worker started") < 4:
+            assert time.monotonic() < deadline, running.output()
+            time.sleep(0.2)
     assert "workers are started as programs from now on" in running.output()
     assert trouble(running.lines) == [], "\n".join(running.lines)
