@@ -16,9 +16,9 @@ import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from flipshelf.conversion.options import ZOOM_WIDTHS
 from flipshelf.domain import layout
 from flipshelf.domain.collections import CollectionChanges, CollectionStatus
+from flipshelf.domain.zoom import ZOOM_WIDTHS
 from flipshelf.jobs.conversion_job import run_conversion
 from flipshelf.runtime import Runtime, conversion_context
 from flipshelf.settings import Settings

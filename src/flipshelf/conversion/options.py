@@ -30,11 +30,6 @@ THUMB = ImageSize("thumb", 200, 75)
 NORMAL = ImageSize("normal", 1100, 80)
 ZOOM = ImageSize("zoom", 2200, 80)
 
-# The widths a zoom image is drawn at on demand (docs/player.md): the player asks for the
-# smallest that covers the page's displayed width times devicePixelRatio. 3x zoom on a 390 px
-# phone at DPR 3 shows a page about 3,300 device pixels wide: the largest covers it.
-ZOOM_WIDTHS = (1200, 2400, 3600)
-
 
 @dataclass(frozen=True)
 class ResourceLimits:

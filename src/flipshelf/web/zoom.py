@@ -19,10 +19,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.checker import NoVerdict
-from flipshelf.conversion.options import ZOOM_WIDTHS
 from flipshelf.domain import layout
 from flipshelf.domain.collections import CollectionStatus
 from flipshelf.domain.hashes import is_flipbook_hash
+from flipshelf.domain.zoom import ZOOM_WIDTHS
 from flipshelf.services import reading
 from flipshelf.services.ports import Ports
 from flipshelf.services.zoom_images import ZoomImages
