@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import Books, Shot, new_page
-from tests.browser.helpers import assert_clean, open_widget
+from tests.browser.conftest import Books, Shot
+from tests.browser.helpers import assert_clean, new_phone, open_widget
 
 SHARP = """() => {
   const img = document.querySelector("#fs-zoom img");
@@ -19,13 +19,7 @@ SHARP = """() => {
 def test_zooming_to_3x_on_a_phone_loads_an_image_as_sharp_as_the_screen(
     books: Books, browser: Any, shot: Shot
 ) -> None:
-    phone = new_page(
-        browser,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=3,
-        is_mobile=True,
-        has_touch=True,
-    )
+    phone = new_phone(browser, 390, 844, density=3)
     asked: list[str] = []
     phone.on("request", lambda request: asked.append(request.url))
     try:
