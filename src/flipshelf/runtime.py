@@ -185,6 +185,7 @@ def package_context(runtime: Runtime) -> PackageContext:
         lease=timedelta(seconds=settings.lease_seconds),
         attempts=settings.job_attempts,
         work_dir=settings.data_dir / "work",
+        zoom=zoom_images(runtime),
     )
 
 

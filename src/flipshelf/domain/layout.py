@@ -59,9 +59,14 @@ def book_file(flipbook_hash: str, name: str) -> str:
     return f"{book_prefix(flipbook_hash)}/{name}"
 
 
+def zoom_image_name(page: int, width: int) -> str:
+    """A zoom image drawn on demand, relative to the book (as packages name it too)."""
+    return f"zoom/{page}-{width}.jpg"
+
+
 def zoom_image(flipbook_hash: str, page: int, width: int) -> str:
     """Page `page`'s zoom image `width` pixels wide, drawn on demand (web/zoom.py)."""
-    return book_file(flipbook_hash, f"zoom/{page}-{width}.jpg")
+    return book_file(flipbook_hash, zoom_image_name(page, width))
 
 
 def collection_prefix(collection_hash: str) -> str:

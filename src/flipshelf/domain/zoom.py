@@ -9,3 +9,7 @@ page about 3,300 device pixels wide: the largest covers it.
 from __future__ import annotations
 
 ZOOM_WIDTHS = (1200, 2400, 3600)
+
+# The width a full offline package carries for pages without a zoom pass image: sharp at 2x on
+# most screens, and one of ZOOM_WIDTHS, so a page a reader zoomed already costs no drawing.
+PACKAGE_ZOOM_WIDTH = 2400

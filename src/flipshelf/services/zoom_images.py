@@ -59,6 +59,12 @@ class ZoomImages:
             return False
         return True
 
+    def ensure(self, flipbook_hash: str, extension: str, page: int, width: int) -> str:
+        """The key of page `page`'s zoom image `width` wide, drawn first if the store has none
+        (a full offline package's images: the same drawing readers get)."""
+        key = layout.zoom_image(flipbook_hash, page, width)
+        return key if self.stored(key) else self.draw(flipbook_hash, extension, page, width)
+
     def draw(self, flipbook_hash: str, extension: str, page: int, width: int) -> str:
         """Draws page `page` (from 1) `width` pixels wide into the store; answers its key.
         Raises what `draw_zoom` raises: NoVerdict when busy past the deadline, a ConversionError
@@ -86,6 +92,8 @@ class ZoomImages:
         key = layout.source_key(flipbook_hash, extension)
         local = self._files.local_path(key)
         if local is not None:
+            if not local.is_file():
+                raise FileNotFoundError(f"no source document for {flipbook_hash}")
             return local
         with self._lock:
             download = self._downloads.setdefault(key, threading.Lock())
