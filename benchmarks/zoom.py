@@ -69,7 +69,8 @@ def manifest_when(remote: Remote, flipbook_hash: str, done: Any) -> tuple[dict[s
 def zoom_pass(scratch: Path, data: bytes) -> tuple[float, int]:
     """(seconds of the zoom pass for the book, pages)."""
     with serving(scratch / "pass", zoom_pass="true", **SETTINGS) as running:
-        remote = Remote(running.wait_until_serving(), KeyPair(*running.key_pair()))
+        pair = KeyPair(*running.key_pair())  # printed before serve listens: read it first
+        remote = Remote(running.wait_until_serving(), pair)
         with remote.http:
             book = uploaded(remote, data)
             manifest, converted = manifest_when(remote, book, lambda m: m.get("complete"))
@@ -82,7 +83,8 @@ def on_demand(scratch: Path, data: bytes, numbers: list[int]) -> dict[int, tuple
     """Per width: (cold seconds, warm seconds) for each page of `numbers`."""
     found: dict[int, tuple[list[float], list[float]]] = {w: ([], []) for w in ZOOM_WIDTHS}
     with serving(scratch / "demand", **SETTINGS) as running:
-        remote = Remote(running.wait_until_serving(), KeyPair(*running.key_pair()))
+        pair = KeyPair(*running.key_pair())  # printed before serve listens: read it first
+        remote = Remote(running.wait_until_serving(), pair)
         with remote.http:
             book = uploaded(remote, data)
             manifest, _ = manifest_when(remote, book, lambda m: m.get("complete"))
