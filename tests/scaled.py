@@ -53,6 +53,7 @@ def scaled_settings(env: dict[str, str]) -> dict[str, str]:
         "server_key": base64.b64encode(os.urandom(32)).decode(),
         "rate_per_second": "1000",
         "rate_per_minute": "100000",
+        "zoom_pass": "true",  # the scale-out tests wait for the zoom pass's images
     }
 
 

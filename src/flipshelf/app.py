@@ -23,6 +23,7 @@ from flipshelf.health import OutageAnswers, Probe, blocking, health_routes, outa
 from flipshelf.jobs.queue import HueyQueue
 from flipshelf.metrics import ApiMetrics, HttpMetrics, JobCollector, metrics_route
 from flipshelf.runtime import Runtime, build_runtime
+from flipshelf.runtime import zoom_images as make_zoom_images
 from flipshelf.security.links import SignedLinks
 from flipshelf.security.passwords import Argon2Hasher
 from flipshelf.services.ports import SignInPorts
@@ -35,6 +36,7 @@ from flipshelf.web.packages import package_routes
 from flipshelf.web.routes import web_routes
 from flipshelf.web.staging_limits import sweeping
 from flipshelf.web.urls import PublicUrls
+from flipshelf.web.zoom import ZOOM_PATH, ZoomRoute
 
 
 def sign_in_ports(runtime: Runtime) -> SignInPorts:
@@ -130,14 +132,17 @@ def create_app(runtime: Runtime) -> Starlette:
     )
     # Every verb reaches the endpoint, so a PUT or DELETE gets the envelope with 40, not a 405.
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    zoom_images = make_zoom_images(runtime)
+    zoom = ZoomRoute(runtime.ports, zoom_images, settings.zoom_draw_waiting)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         async with sweeping(config.staging_dir):  # files a crashed upload left
             yield
         runtime.ports.inspector.close()  # its checker processes
+        zoom_images.close()  # and the zoom drawing ones
 
-    return Starlette(
+    app = Starlette(
         lifespan=lifespan,
         # nosniff on every answer of every route (outermost, so compressed answers get it too).
         # Then every request counted by route template, the time it took to compress included.
@@ -155,10 +160,14 @@ def create_app(runtime: Runtime) -> Starlette:
             metrics_route(registry, settings.metrics_token),
             # The dashboard's first: its /static/dashboard mount must come before /static.
             *dashboard_routes(dashboard(runtime)),
+            # Before web_routes: its /f/{flipbook}/{name:path} would take zoom images too.
+            Route(ZOOM_PATH, zoom.handle, methods=["GET", "HEAD"]),
             *web_routes(runtime.ports, PublicUrls(settings.resolved_public_url())),
             *package_routes(runtime.ports),
         ],
     )
+    app.state.zoom = zoom  # its drawings, for tests and operators
+    return app
 
 
 def compression() -> Middleware:

@@ -5,12 +5,13 @@ process pays in memory for every module it imports (docs/self-hosting.md, memory
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import structlog
 
 from flipshelf.api.v1.presenters import collection_view
+from flipshelf.conversion.checker import UploadChecker
 from flipshelf.conversion.options import ConversionOptions, ResourceLimits, default_workers
 from flipshelf.conversion.port import ConversionInspector
 from flipshelf.db.accounts import SqlAccounts
@@ -40,6 +41,7 @@ from flipshelf.security.secret_box import SecretBox
 from flipshelf.services.accounts import CredentialCache
 from flipshelf.services.ports import Clock, JobQueue, Ports, SystemClock
 from flipshelf.services.webhook_ports import WebhookPorts
+from flipshelf.services.zoom_images import ZoomImages
 from flipshelf.settings import Settings
 from flipshelf.storage import S3Credentials, make_store
 from flipshelf.web.urls import PublicUrls
@@ -66,6 +68,16 @@ def conversion_options(settings: Settings) -> ConversionOptions:
             cpu_seconds=settings.conversion_cpu_seconds,
         ),
     )
+
+
+def zoom_images(runtime: Runtime) -> ZoomImages:
+    """The on-demand zoom images of an API process, drawn in its own checker processes."""
+    settings = runtime.settings
+    seconds = settings.zoom_draw_seconds
+    options = conversion_options(settings)
+    limits = replace(options.limits, cpu_seconds=max(1, int(seconds)), wall_seconds=None)
+    drawing = UploadChecker(replace(options, limits=limits), settings.zoom_draw_processes)
+    return ZoomImages(runtime.ports.files, drawing, settings.data_dir / "work", seconds)
 
 
 def s3_credentials(settings: Settings) -> S3Credentials | None:
@@ -158,6 +170,7 @@ def conversion_context(runtime: Runtime) -> ConversionContext:
         lease=timedelta(seconds=settings.lease_seconds),
         attempts=settings.job_attempts,
         work_dir=settings.data_dir / "work",
+        zoom_pass=settings.zoom_pass,
     )
 
 
@@ -172,6 +185,7 @@ def package_context(runtime: Runtime) -> PackageContext:
         lease=timedelta(seconds=settings.lease_seconds),
         attempts=settings.job_attempts,
         work_dir=settings.data_dir / "work",
+        zoom=zoom_images(runtime),
     )
 
 

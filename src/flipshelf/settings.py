@@ -174,6 +174,34 @@ class Settings(BaseSettings):
     conversion_cpu_seconds: int = Field(
         default=600, ge=1, description="CPU-time limit of each rendering process per conversion."
     )
+    zoom_pass: bool = Field(
+        default=False,
+        description=(
+            "Run the zoom pass after each conversion (every page drawn large, as a job). "
+            "`false`: zoom images are drawn when a reader first asks for one, and kept."
+        ),
+    )
+    zoom_draw_processes: int = Field(
+        default=1,
+        ge=1,
+        description=(
+            "Processes each API process keeps for drawing zoom images readers ask for; "
+            "started on demand, they leave after two idle minutes."
+        ),
+    )
+    zoom_draw_waiting: int = Field(
+        default=8,
+        ge=1,
+        description=(
+            "Different zoom images one API process draws or holds waiting at once; the next "
+            "reader is answered 503 with Retry-After."
+        ),
+    )
+    zoom_draw_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long a zoom image may wait and take to draw (CPU time included).",
+    )
     lease_seconds: int = Field(
         default=60,
         ge=2,

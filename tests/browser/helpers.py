@@ -79,12 +79,12 @@ def pages_rect(frame: Any) -> dict[str, float]:
     return rect
 
 
-def new_phone(browser: Any, width: int = 375, height: int = 667) -> Any:
-    """A touch screen at twice the pixel density, as a phone shows the widget."""
+def new_phone(browser: Any, width: int = 375, height: int = 667, density: float = 2) -> Any:
+    """A touch screen at twice the pixel density (or `density`), as a phone shows the widget."""
     return new_page(
         browser,
         viewport={"width": width, "height": height},
-        device_scale_factor=2,
+        device_scale_factor=density,
         is_mobile=True,
         has_touch=True,
     )

@@ -26,6 +26,9 @@ E2E_SETTINGS: dict[str, Any] = {
     "lease_seconds": 3,
     "sweep_interval_seconds": 0.5,
     "conversion_processes": 2,
+    # The tests written for the zoom pass keep it (it is off by default: zoom images are drawn
+    # on demand, tests/integration/test_zoom_route.py); a test without it says zoom_pass=False.
+    "zoom_pass": True,
 }
 
 

@@ -43,7 +43,37 @@ def _status(runtime: Runtime, flipbook_hash: str) -> tuple[ConvertStatus, str | 
 
 @pytest.fixture
 def context(runtime: Runtime) -> ConversionContext:
-    return replace(conversion_context(runtime), retry_base_seconds=1.0)
+    # The zoom pass on, as these tests were written for it (off by default: on demand).
+    return replace(conversion_context(runtime), retry_base_seconds=1.0, zoom_pass=True)
+
+
+def test_with_the_zoom_pass_off_no_zoom_job_is_queued_nor_swept_nor_any_zoom_image_written(
+    runtime: Runtime,
+    tenant: Tenant,
+    documents: dict[str, Path],
+    tmp_path: Path,
+    clock: FixedClock,
+) -> None:
+    """The default (`zoom_pass` false): readers' zoom images are drawn on demand, so a finished
+    conversion queues no zoom job and the sweep never resurrects one."""
+    context = conversion_context(runtime)
+    assert context.zoom_pass is False  # the setting's default
+    flipbook_hash = _upload(runtime, tenant, documents["text"], tmp_path)
+    queue = RecordingQueue()
+    handlers = JobHandlers()
+    handlers.bind(context, queue)  # type: ignore[arg-type]
+    handlers.convert(flipbook_hash)
+    assert _status(runtime, flipbook_hash) == (ConvertStatus.COMPLETE, None)
+    grace = timedelta(seconds=2 * context.lease.total_seconds())
+    for _ in range(3):
+        clock.advance(seconds=grace.total_seconds() + 1)
+        assert Sweeper(context, queue, interval=60).sweep_zooms(grace) == []  # type: ignore[arg-type]
+    assert queue.zooms == []
+    book = runtime.ports.files.local_path(book_file(flipbook_hash, "pages"))
+    assert book is not None and sorted(book.glob("*-normal.jpg"))
+    assert sorted(book.glob("*zoom*")) == []
+    manifest = runtime.ports.files.local_path(book_file(flipbook_hash, "manifest.json"))
+    assert manifest is not None and json.loads(manifest.read_text())["zoomReady"] == 0
 
 
 def test_a_job_runs_once_even_when_delivered_twice(

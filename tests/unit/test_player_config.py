@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 from flipshelf.domain.collections import CollectionStatus
+from flipshelf.domain.zoom import ZOOM_WIDTHS
 from flipshelf.player.config import OfflineFiles, Opening, player_config
 from tests.unit.test_widget_rules import book, collection
 
@@ -19,6 +20,7 @@ def test_the_live_config_links_files_events_and_downloads() -> None:
     assert config.events == "../events"
     assert [b.download for b in config.books] == [f"../f/{1:032d}/source", f"../f/{2:032d}/source"]
     assert config.logo == "../c/abcdefghij/logo?v=3"
+    assert config.to_json()["zoomWidths"] == list(ZOOM_WIDTHS)  # drawn on demand by the server
 
 
 def test_the_offline_config_has_no_events_no_downloads_and_only_the_packaged_books() -> None:
@@ -29,6 +31,7 @@ def test_the_offline_config_has_no_events_no_downloads_and_only_the_packaged_boo
     assert [b["hash"] for b in data["books"]] == [book(2).hash]
     assert data["books"][0]["download"] is None
     assert (data["logo"], data["background"]) == ("assets/logo.png", None)
+    assert data["zoomWidths"] == []  # a package never asks the server for zoom images
 
 
 def test_a_private_collections_link_never_reaches_a_package() -> None:

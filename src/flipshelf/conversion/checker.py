@@ -25,14 +25,17 @@ from pathlib import Path
 
 from flipshelf.conversion.checker_process import main
 from flipshelf.conversion.images import ReencodedImage
+from flipshelf.conversion.manifest import PageImage
 from flipshelf.conversion.messages import (
     Answer,
     Command,
     Count,
     Counted,
+    DrawZoomAt,
     Reencode,
     Reencoded,
     Stop,
+    ZoomDrawn,
     decode_answer,
     encode_command,
     expect,
@@ -89,6 +92,14 @@ class UploadChecker:
         """A logo or background re-encoded into `dst` (see `images.reencode`)."""
         command = Reencode(str(src), str(dst), max_side)
         return expect(self._ask(command, seconds), Reencoded).image
+
+    def draw_zoom(
+        self, path: Path, kind: str, index: int, width: int, dst: Path, seconds: float
+    ) -> PageImage:
+        """Page `index`'s zoom image `width` pixels wide, written to `dst` (`pages.draw_zoom_at`).
+        The same long-lived processes as upload checks, in a pool of its own (`ZoomImages`)."""
+        command = DrawZoomAt(str(path), kind, index, width, str(dst))
+        return expect(self._ask(command, seconds), ZoomDrawn).image
 
     def _ask(self, command: Command, seconds: float) -> Answer:
         deadline = time.monotonic() + seconds

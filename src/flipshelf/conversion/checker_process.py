@@ -1,4 +1,5 @@
-"""The checker process: opens one upload after another, under resource limits, for the API.
+"""The checker process: opens one upload after another, under resource limits, for the API (and
+draws on-demand zoom images, the same way: see `checker.UploadChecker.draw_zoom`).
 
 Unlike a conversion worker (one document, then gone), a checker lives for many uploads, so an
 upload does not pay for a new process. Its address space is capped once; its CPU time is capped
@@ -18,12 +19,15 @@ from flipshelf.conversion.messages import (
     Command,
     Count,
     Counted,
+    DrawZoomAt,
     Reencode,
     Stop,
+    ZoomDrawn,
     decode_command,
     encode_answer,
 )
 from flipshelf.conversion.options import ConversionOptions
+from flipshelf.conversion.pages import draw_zoom_at
 from flipshelf.conversion.worker import (
     MAX_MESSAGE_BYTES,
     WorkerJob,
@@ -78,4 +82,13 @@ def _dispatch(command: Command, options: ConversionOptions) -> Answer:
             source.close()
     if isinstance(command, Reencode):
         return reencoded(command, options.max_image_pixels)
+    if isinstance(command, DrawZoomAt):
+        source = open_source(WorkerJob(Path(command.path), command.kind, None, options))
+        try:
+            if not 0 <= command.index < source.page_count:
+                raise ValueError(f"page index {command.index} out of range")
+            image = draw_zoom_at(source, command.index, command.width, Path(command.dst), options)
+            return ZoomDrawn(command.index, image)
+        finally:
+            source.close()
     raise ValueError(f"unexpected command {command!r}")

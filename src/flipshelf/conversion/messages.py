@@ -55,6 +55,18 @@ class DrawZoom:
 
 
 @dataclass(frozen=True)
+class DrawZoomAt:
+    """A checker's command: the zoom image of page `index` (from 0) of the document at `path`,
+    `width` pixels wide, written to `dst` (an on-demand zoom image, see `pages.draw_zoom_at`)."""
+
+    path: str
+    kind: str
+    index: int
+    width: int
+    dst: str
+
+
+@dataclass(frozen=True)
 class Reencode:
     """A logo or background, re-encoded from `src` into `dst` (see `images.reencode`)."""
 
@@ -68,7 +80,7 @@ class Stop:
     """Leave: nothing more to do."""
 
 
-Command = Count | Describe | DrawPage | ReadText | DrawZoom | Reencode | Stop
+Command = Count | Describe | DrawPage | ReadText | DrawZoom | DrawZoomAt | Reencode | Stop
 
 _COMMANDS: dict[str, type[Command]] = {
     "count": Count,
@@ -76,6 +88,7 @@ _COMMANDS: dict[str, type[Command]] = {
     "page": DrawPage,
     "text": ReadText,
     "zoom": DrawZoom,
+    "zoom_at": DrawZoomAt,
     "reencode": Reencode,
     "stop": Stop,
 }

@@ -1,7 +1,8 @@
 """One page in, its files out: images at each size, its text, its links. Runs in a worker process.
 
 The images come first (`convert_page`: the page is readable), the text and links in a later pass
-(`read_page_text`), the zoom image in a later job (`zoom_page`).
+(`read_page_text`), the zoom image in a later job (`zoom_page`) or when a reader first asks for it
+(`draw_zoom_at`).
 
 PDFs and images go through the same steps behind the `Source` protocol, so an image upload gives
 exactly the outputs a one-page PDF would.
@@ -171,6 +172,35 @@ def zoom_page(source: Source, index: int, out_dir: Path, options: ConversionOpti
         if grayscale is None and is_grayscale(image):
             image = _gray(image)
         return _save(image, out_dir, index + 1, source.page_count, options.zoom)
+    finally:
+        view.close()
+
+
+# An on-demand zoom image may exceed the page pixel budget by this much of its width squared, so
+# an A4 page (height 1.41 widths) is drawn at the full width asked for.
+ZOOM_AREA_PER_WIDTH_SQUARED = 1.5
+
+
+def draw_zoom_at(
+    source: Source, index: int, width: int, dst: Path, options: ConversionOptions
+) -> PageImage:
+    """Write page `index`'s zoom image, `width` pixels wide (aspect kept), as a JPEG at `dst`:
+    the on-demand zoom image. Same quality as the zoom pass, and grayscale when the page has no
+    colour, judged as the normal image is (from a thumbnail-sized drawing, which is cheap)."""
+    page_width, page_height = source.page_size(index)
+    budget = max(options.max_page_pixels, int(ZOOM_AREA_PER_WIDTH_SQUARED * width * width))
+    target_height = max(1, round(width * page_height / page_width))
+    vector = source.kind == "pdf"
+    size = fit_page(page_width, page_height, target_height, budget, allow_upscale=vector)
+    view = source.load_page(index)
+    try:
+        small = fit_page(page_width, page_height, options.thumb.height, options.max_page_pixels)
+        grayscale = is_grayscale(view.render(small))
+        image = view.render(size, grayscale)
+        if grayscale:
+            image = _gray(image)
+        image.save(dst, format="JPEG", quality=options.zoom.quality)
+        return PageImage(file=dst.name, width=image.width, height=image.height)
     finally:
         view.close()
 

@@ -6,6 +6,7 @@ name), so each is a valid `storage.keys` key by construction:
     flipbooks/<flipbook hash>/source.<pdf|jpg|png>     the uploaded document, as sent
     flipbooks/<flipbook hash>/book/                    what its conversion made: the manifest,
         manifest.json, pages/0001-normal.jpg, ...      page images and text (names: conversion)
+        zoom/<page>-<width>.jpg                        a zoom image drawn when a reader asked
     collections/<collection hash>/<role>-<token>.<ext> a logo or background; a fresh token per
                                                        upload, so a changed file is a new key
     packages/<collection hash>/<package id>-<attempt>/<download name>
@@ -56,6 +57,16 @@ def book_prefix(flipbook_hash: str) -> str:
 def book_file(flipbook_hash: str, name: str) -> str:
     """One converted file, `name` relative to the book (e.g. `pages/0001-normal.jpg`)."""
     return f"{book_prefix(flipbook_hash)}/{name}"
+
+
+def zoom_image_name(page: int, width: int) -> str:
+    """A zoom image drawn on demand, relative to the book (as packages name it too)."""
+    return f"zoom/{page}-{width}.jpg"
+
+
+def zoom_image(flipbook_hash: str, page: int, width: int) -> str:
+    """Page `page`'s zoom image `width` pixels wide, drawn on demand (web/zoom.py)."""
+    return book_file(flipbook_hash, zoom_image_name(page, width))
 
 
 def collection_prefix(collection_hash: str) -> str:

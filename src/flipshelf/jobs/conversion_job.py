@@ -45,6 +45,9 @@ class ConversionContext:
     retry_base_seconds: float = 5.0
     # The worker holding the leases it takes (see `jobs.supervisor.lease_owner`).
     owner: str = ""
+    # Whether a finished conversion is followed by the zoom pass (setting `zoom_pass`); off,
+    # readers' zoom images are drawn on demand (web/zoom.py) and no zoom job is ever queued.
+    zoom_pass: bool = False
 
 
 def run_conversion(ctx: ConversionContext, flipbook_hash: str) -> bool:

@@ -11,24 +11,32 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
 import structlog
 
+from flipshelf.conversion.manifest import PageImage
+from flipshelf.conversion.options import ZOOM
 from flipshelf.domain import layout
 from flipshelf.domain.collections import Collection
 from flipshelf.domain.packages import ClaimedBuild, download_name, last_of_round
+from flipshelf.domain.zoom import PACKAGE_ZOOM_WIDTH
 from flipshelf.jobs.outcomes import Abandoned, RetryLater
 from flipshelf.packaging.build import (
+    OfflineBook,
     OfflinePlayer,
     PackageWriter,
+    image_size,
     manifest_reader,
     offline_books,
+    with_zoom_images,
     write_package,
 )
 from flipshelf.services.ports import Clock, Collections, FileStore, PackageBuilds
+from flipshelf.services.zoom_images import ZoomImages
 
 log = structlog.get_logger("flipshelf.jobs")
 
@@ -46,6 +54,8 @@ class PackageContext:
     retry_base_seconds: float = 5.0
     # The worker holding the leases it takes (see `jobs.supervisor.lease_owner`).
     owner: str = ""
+    # Draws the zoom images a full package needs that no zoom pass made (None: none drawn).
+    zoom: ZoomImages | None = None
 
 
 def run_package_build(ctx: PackageContext, package_id: int) -> bool:
@@ -87,6 +97,8 @@ def _build_and_store(
 ) -> tuple[str, int]:
     renewal = _LeaseRenewal(ctx, build)
     books = offline_books(collection, manifest_reader(ctx.files))
+    if build.variant.zoom_images and ctx.zoom is not None:
+        books = [_with_drawn_zoom(ctx.files, ctx.zoom, book, renewal.tick) for book in books]
     with temp.open("xb") as out:
         writer = PackageWriter(out, ctx.files, collection.updated_at, renewal.tick)
         try:
@@ -101,6 +113,37 @@ def _build_and_store(
     key = layout.package_key(build.collection_hash, build.package_id, build.attempts, name)
     ctx.files.adopt_file(key, temp, create_only=True, attachment=name)
     return key, size
+
+
+def _with_drawn_zoom(
+    files: FileStore, zoom: ZoomImages, book: OfflineBook, tick: Callable[[], None]
+) -> OfflineBook:
+    """The book with a zoom image for every ready page: the zoom pass's where it ran, else the
+    on-demand image of PACKAGE_ZOOM_WIDTH (drawn now unless a reader had it drawn already)."""
+    flipbook, manifest = book.flipbook, book.manifest
+    drawn: dict[int, PageImage] = {}
+    for page in manifest.pages[: manifest.pages_ready]:
+        if ZOOM.name in page.images or page.failed is not None or not page.images:
+            continue
+        try:
+            key = zoom.ensure(flipbook.hash, flipbook.extension, page.number, PACKAGE_ZOOM_WIDTH)
+            width, height = image_size(files, key)
+        except FileNotFoundError:
+            log.warning("no source to draw zoom images from", flipbook=flipbook.hash)
+            break
+        except Exception as failure:
+            # The package goes on without it: its player zooms into the normal image there.
+            log.warning(
+                "zoom image not drawn",
+                flipbook=flipbook.hash,
+                page=page.number,
+                error=type(failure).__name__,
+            )
+            continue
+        name = layout.zoom_image_name(page.number, PACKAGE_ZOOM_WIDTH)
+        drawn[page.number] = PageImage(name, width, height)
+        tick()
+    return replace(book, manifest=with_zoom_images(manifest, drawn)) if drawn else book
 
 
 class _LeaseRenewal:

@@ -69,7 +69,7 @@ class JobHandlers:
             return
         finally:
             self._send_events()
-        if finished:
+        if finished and self.context.zoom_pass:
             hand_over("zoom pass", self.queue.zoom, flipbook_hash)
 
     def zoom(self, flipbook_hash: str) -> None:
@@ -144,6 +144,8 @@ class Sweeper:
 
     def sweep_zooms(self, grace: timedelta) -> list[str]:
         context = self._context
+        if not context.zoom_pass:
+            return []  # zoom images are drawn on demand: a due pass is not resurrected
         lost = context.conversions.lost_zooms(context.clock.now(), grace, context.attempts)
         for flipbook_hash in lost:
             log.warning("re-queueing a lost zoom pass", flipbook=flipbook_hash)

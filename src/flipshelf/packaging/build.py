@@ -7,6 +7,7 @@ Layout (docs/packages.md):
     data/collection.js             window.FLIPSHELF_OFFLINE = {config, books: {}}
     data/<n>.js                    book n's manifest and page text, added to that object
     books/<n>/pages/NNNN-<size>.jpg  book n's page images, as the converter made them
+    books/<n>/zoom/<page>-<width>.jpg  a full package's zoom images drawn on demand (no zoom pass)
     assets/logo.<ext>, assets/background.<ext>
 
 Every entry name is made here from numbers and fixed words, or is a converter-made file name
@@ -22,14 +23,16 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, page_texts
+from PIL import Image
+
+from flipshelf.conversion.manifest import MANIFEST_NAME, Manifest, PageImage, page_texts
 from flipshelf.conversion.options import ZOOM
 from flipshelf.domain.collections import Collection, ConvertStatus, Flipbook
 from flipshelf.domain.layout import book_file
@@ -39,7 +42,9 @@ from flipshelf.services.ports import FileStore
 
 COPY_BUFFER = 1024 * 1024
 # A page image or text file as the converter names it (conversion/pages.py), nothing else.
-_BOOK_FILE = re.compile(r"(pages/[0-9]{4,7}-[a-z]+\.jpg|text/[0-9]{4,7}(\.txt|-words\.json))")
+_BOOK_FILE = re.compile(
+    r"(pages/[0-9]{4,7}-[a-z]+\.jpg|text/[0-9]{4,7}(\.txt|-words\.json)|zoom/[0-9]{1,7}-[0-9]{3,5}\.jpg)"
+)
 # What any entry name may look like: ASCII segments of letters, digits, `-` and `_` with dotted
 # extensions; never absolute, never `..`, no backslash, no space.
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9]+)*"
@@ -215,6 +220,26 @@ def without_zoom(manifest: Manifest) -> Manifest:
         for page in manifest.pages
     )
     return replace(manifest, pages=pages, zoom_ready=0)
+
+
+def with_zoom_images(manifest: Manifest, images: Mapping[int, PageImage]) -> Manifest:
+    """The manifest naming `images` (by page number) as the zoom images of those pages: what a
+    full package carries for pages its book's zoom pass never drew (drawn on demand instead)."""
+    pages = tuple(
+        replace(page, images={**page.images, ZOOM.name: images[page.number]})
+        if page.number in images
+        else page
+        for page in manifest.pages
+    )
+    return replace(manifest, pages=pages)
+
+
+def image_size(files: FileStore, key: str) -> tuple[int, int]:
+    """A stored image's width and height, from its header."""
+    local = files.local_path(key)
+    data = local.open("rb") if local is not None else files.open_read(key)
+    with data, Image.open(data) as image:
+        return image.width, image.height
 
 
 def _asset_name(role: str, key: str | None) -> str | None:

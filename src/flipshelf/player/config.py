@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flipshelf.domain.collections import Collection, ConvertStatus
+from flipshelf.domain.zoom import ZOOM_WIDTHS
 
 # Where the live player finds things, relative to its page at /widget/<hash>: relative URLs
 # keep working behind a path prefix.
@@ -72,6 +73,9 @@ class PlayerConfig:
     logo: str | None
     background: str | None
     offline: bool
+    # The widths the server draws zoom images at on demand (`../f/<hash>/zoom/<page>-<width>.jpg`);
+    # empty offline, where the player never asks the server and zooms into the packaged images.
+    zoom_widths: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +91,7 @@ class PlayerConfig:
             "logo": self.logo,
             "background": self.background,
             "offline": self.offline,
+            "zoomWidths": list(self.zoom_widths),
         }
 
 
@@ -127,6 +132,7 @@ def player_config(
         logo=logo,
         background=background,
         offline=offline is not None,
+        zoom_widths=() if offline else ZOOM_WIDTHS,
     )
 
 

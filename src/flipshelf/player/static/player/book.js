@@ -174,6 +174,18 @@
       return image ? this.source.url(this.hash, image.file) : null;
     }
 
+    /* The sharpest image worth showing page `number` zoomed, `needed` device pixels wide: the
+     * manifest's zoom image when it is that wide, else the one the server draws on demand, else
+     * (offline) the largest image the book has. */
+    zoomImageUrl(number, needed) {
+      const page = this.manifest && this.manifest.pages[number - 1];
+      if (!page || !page.images) return null;
+      const zoom = page.images.zoom;
+      if (zoom && zoom.width >= needed) return this.source.url(this.hash, zoom.file);
+      if (!page.images.normal) return null;
+      return this.source.zoomUrl(this.hash, number, needed) || this.imageUrl(number, "zoom");
+    }
+
     bookRatio() {
       const first = this.manifest.pages[0];
       return first.width / first.height;

@@ -6,8 +6,9 @@
   const Flipshelf = (window.Flipshelf = window.Flipshelf || {});
 
   class ServerSource {
-    constructor(query) {
+    constructor(query, zoomWidths) {
       this.query = query ? "?" + query : "";
+      this.zoomWidths = (zoomWidths || []).slice().sort((a, b) => a - b);
       this.texts = new Map(); // flipbook hash -> Map(page -> text)
       this.wordBoxes = new Map(); // flipbook hash -> Map(page -> words)
       this.inflight = new Map(); // flipbook hash -> the manifest request under way
@@ -15,6 +16,15 @@
 
     url(hash, file) {
       return "../f/" + encodeURIComponent(hash) + "/" + file + this.query;
+    }
+
+    /* Page `number`'s zoom image as the server draws it on demand: the smallest width that is
+     * at least `needed` device pixels (the largest if none is), or null if it draws none. */
+    zoomUrl(hash, number, needed) {
+      const widths = this.zoomWidths;
+      if (!widths.length) return null;
+      const width = widths.find((w) => w >= needed) || widths[widths.length - 1];
+      return this.url(hash, "zoom/" + number + "-" + width + ".jpg");
     }
 
     /* The manifest, or null while the flipbook has none yet (its first page is converting).
@@ -103,6 +113,11 @@
       return book ? book.manifest : null;
     }
 
+    /* A package never asks the server: it zooms into the images it holds. */
+    zoomUrl() {
+      return null;
+    }
+
     async text(hash, manifest, number) {
       const book = this.book(hash);
       return (book && book.text && book.text[number - 1]) || "";
@@ -122,6 +137,6 @@
   Flipshelf.sourceFor = function (config) {
     const offline = window.FLIPSHELF_OFFLINE;
     if (offline && config.offline) return new OfflineSource(offline);
-    return new ServerSource(config.query);
+    return new ServerSource(config.query, config.zoomWidths);
   };
 })();

@@ -16,6 +16,7 @@
       this.book = null;
       this.pages = [];
       this.drag = null;
+      this.sharp = new Set(); // URLs of sharper images loaded already: shown at once next time
       view.addEventListener("pointerdown", (event) => this.startDrag(event));
       view.addEventListener("pointermove", (event) => this.moveDrag(event));
       view.addEventListener("pointerup", (event) => this.endDrag(event));
@@ -116,14 +117,18 @@
         const box = Flipshelf.boxOf(page, ratio);
         const holder = document.createElement("div");
         holder.className = "fs-zoom-page";
-        holder.style.width = (slotWidth * box.width) / 100 + "px";
+        const shownWidth = (slotWidth * box.width) / 100;
+        holder.style.width = shownWidth + "px";
         holder.style.height = (slotHeight * box.height) / 100 + "px";
         const url = book.imageUrl(number, "zoom");
         if (url) {
           const img = document.createElement("img");
           img.alt = "Page " + number + ", zoomed";
           img.draggable = false;
-          img.src = url;
+          const needed = Math.ceil(shownWidth * (window.devicePixelRatio || 1));
+          const sharp = book.zoomImageUrl(number, needed);
+          img.src = sharp && this.sharp.has(sharp) ? sharp : url;
+          if (sharp && sharp !== img.src) this.sharpen(img, sharp);
           holder.appendChild(img);
           Flipshelf.addLinks(holder, page, number);
           Flipshelf.addMarks(holder, book.marks.get(number));
@@ -135,6 +140,20 @@
       const height = this.content.scrollHeight;
       this.content.style.marginLeft = Math.max(0, (view.clientWidth - width) / 2) + "px";
       this.content.style.marginTop = Math.max(0, (view.clientHeight - height) / 2) + "px";
+    }
+
+    /* Shows `url` in `img` once it is loaded and decoded: the image already there stays until
+     * then, so the page never flashes blank. A server too busy to draw (503) leaves it as is. */
+    sharpen(img, url) {
+      const loader = new Image();
+      loader.src = url;
+      loader
+        .decode()
+        .then(() => {
+          this.sharp.add(url);
+          if (img.isConnected) img.src = url;
+        })
+        .catch(() => {});
     }
 
     pan(dx, dy) {
