@@ -425,6 +425,8 @@ def report(figures: Figures, bare: Sample, pdftoppm: Sample | None, load: float)
         rows.append(("pdftoppm -jpeg, converting (peak)", pdftoppm))
     for name, shown in rows:
         print(f"{name:34} {mb(shown.pss_kb)} {mb(shown.rss_kb)}  {shown.count}")
+    if pdftoppm is None:
+        print("pdftoppm -jpeg: not measured, not installed (apt-get install poppler-utils)")
     print()
     idle_mb, busy_mb = figures.idle.pss_kb / 1024, figures.converting.pss_kb / 1024
     idle_verdict = "meets" if idle_mb <= TARGET_IDLE_MB else "MISSES"

@@ -74,10 +74,11 @@ def serve(
     import uvicorn
 
     from flipshelf.cli_check import server_key_problem
+    from flipshelf.conversion.checker import start_checkers_with
     from flipshelf.db.workers import SqlWorkers
     from flipshelf.jobs.supervisor import Supervisor
     from flipshelf.jobs.zygote import forked_or_exec
-    from flipshelf.workers import worker_zygote
+    from flipshelf.workers import worker_zygote, zygote_checkers
 
     if host:
         os.environ["FLIPSHELF_HOST"] = host
@@ -91,6 +92,8 @@ def serve(
     # forks share the code imported so far with this process (jobs/zygote.py). None for an
     # API-only process (FLIPSHELF_WORKERS=0, scaled out): it would be 35 MB doing nothing.
     zygote = worker_zygote(settings) if settings.workers else None
+    if zygote:
+        start_checkers_with(zygote_checkers(zygote), warm_up=False)  # the API's, made here
     current = runtime(settings, create=True)
     wrong_key = server_key_problem(current)
     if wrong_key:

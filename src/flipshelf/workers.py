@@ -3,21 +3,31 @@ the sweep, until told to stop."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 from collections.abc import Callable
 from dataclasses import replace
+from multiprocessing.connection import Connection
 from typing import Any
 
 import structlog
 from huey import Huey
 
+from flipshelf.conversion.checker import (
+    CheckerProcess,
+    StartChecker,
+    checker_request,
+    forkserver_checker,
+    run_forked_checker,
+)
+from flipshelf.conversion.options import ConversionOptions
 from flipshelf.health import outage_of
 from flipshelf.jobs.queue import HueyQueue, make_huey
 from flipshelf.jobs.supervisor import lease_owner
 from flipshelf.jobs.worker import JobHandlers, Sweeper
-from flipshelf.jobs.zygote import Zygote
+from flipshelf.jobs.zygote import Zygote, ZygoteGone
 from flipshelf.runtime import (
     build_runtime,
     conversion_context,
@@ -80,7 +90,25 @@ def quiet_while_unreachable(huey: Huey) -> None:
 def worker_zygote(settings: Settings) -> Zygote:
     """`serve`'s zygote (jobs/zygote.py), forked once what a worker runs is imported (this
     module's imports): call it before any thread starts or any database connection opens."""
-    return Zygote.fork(lambda number: forked_worker(settings, number), exit_with_parent)
+    return Zygote.fork(
+        lambda number: forked_worker(settings, number),
+        exit_with_parent,
+        connected=run_forked_checker,
+    )
+
+
+def zygote_checkers(zygote: Zygote) -> StartChecker:
+    """The API's upload checkers forked by `serve`'s zygote, so they share its pages and need no
+    fork server; by the fork server once the zygote is gone (`serve` keeps checking uploads)."""
+
+    def start(options: ConversionOptions, idle_seconds: float) -> tuple[CheckerProcess, Connection]:
+        if zygote.alive:
+            with contextlib.suppress(ZygoteGone):
+                child, ours = zygote.connect(checker_request(options, idle_seconds))
+                return child, Connection(ours.detach())
+        return forkserver_checker(options, idle_seconds)
+
+    return start
 
 
 def forked_worker(settings: Settings, number: int) -> None:

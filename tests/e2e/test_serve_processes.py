@@ -1,7 +1,8 @@
 """The processes the installed `flipshelf serve` runs when idle are the ones docs/self-hosting.md
-("Memory") lists: the API, the zygote and the FLIPSHELF_WORKERS workers it forked, and for
-upload checks one fork server, its resource tracker and one warm checker. Every process costs
-memory, so one more is a change. None outlives serve, even killed with -9."""
+("Memory") lists: the API, the zygote and the FLIPSHELF_WORKERS workers it forked (upload checkers
+are forked by the zygote when an upload comes); without workers (scaled out: no zygote), one fork
+server, its resource tracker and one warm checker for upload checks. Every process costs memory,
+so one more is a change. None outlives serve, even killed with -9."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.test_installed_serve import Remote
 from tests.served import live_members, serving, trouble
+from tests.support import KeyPair
 
 SETTLED_WITHIN = 30.0
 
@@ -45,6 +48,8 @@ def kind(pid: int) -> str:
         return "exec'd worker"
     if line.startswith("flipshelf zygote"):
         return "zygote"
+    if line.startswith("flipshelf upload checker"):
+        return "checker" if "flipshelf zygote" in parent_line else "checker not from the zygote"
     if "resource_tracker" in line:
         return "resource tracker"
     if "forkserver" in line:
@@ -61,15 +66,12 @@ def forked_workers(root: int, count: int) -> None:
         time.sleep(0.2)
 
 
-CHECKER = {"fork server": 1, "resource tracker": 1, "forked by the fork server": 1}
-
-
 @pytest.mark.parametrize(
     ("workers", "expected"),
     [
-        ("2", Counter({"zygote": 1, "worker": 2, **CHECKER})),
+        ("2", Counter({"zygote": 1, "worker": 2})),
         # Scaled out (workers run elsewhere): no zygote idling beside the API.
-        ("0", Counter(CHECKER)),
+        ("0", Counter({"fork server": 1, "resource tracker": 1, "forked by the fork server": 1})),
     ],
 )
 def test_idle_serve_runs_its_workers_and_one_upload_checker(
@@ -104,11 +106,44 @@ def test_serve_killed_with_9_leaves_no_process_behind(tmp_path: Path) -> None:
         assert left == [], [kind(pid) for pid in left]
 
 
-def test_a_killed_zygote_gives_way_to_workers_started_as_programs(tmp_path: Path) -> None:
-    """The zygote killed (by an operator, or the OOM killer): its workers go with it, and serve
-    replaces them with exec'd `flipshelf worker` processes instead of converting nothing."""
-    with serving(tmp_path / "data", workers="2") as running:
-        running.wait_until_serving()
+def checked(remote: Remote, documents: dict[str, Path]) -> None:
+    """An upload check answers both ways: a good PDF accepted, a password-protected one refused."""
+    good = remote.upload("collection.create", documents["text"].read_bytes())
+    assert good["code"] == 20, good
+    refused = remote.upload("collection.create", documents["encrypted"].read_bytes())
+    assert refused["code"] == 45 and refused["reason"] == "password-protected PDF", refused
+
+
+def test_upload_checks_run_in_a_checker_the_zygote_forked(
+    tmp_path: Path, documents: dict[str, Path]
+) -> None:
+    """The first upload has the zygote fork a checker, which answers checks both ways and stays
+    for the next ones: a refused file is an answer, not a crash."""
+    with serving(tmp_path / "data", workers="1", upload_check_seconds="60") as running:
+        pair = KeyPair(*running.key_pair())  # printed before it listens
+        remote = Remote(running.wait_until_serving(), pair)
+        root = running.process.pid
+        forked_workers(root, 1)
+        checkers = lambda: [pid for pid in descendants(root) if kind(pid) == "checker"]  # noqa: E731
+        assert checkers() == []  # none before it is needed
+        with remote.http:
+            checked(remote, documents)
+            (checker,) = checkers()
+            checked(remote, documents)
+        assert checkers() == [checker]
+        assert Counter(kind(pid) for pid in descendants(root))["fork server"] == 0
+    assert trouble(running.lines) == [], "\n".join(running.lines)
+
+
+def test_a_killed_zygote_gives_way_to_workers_started_as_programs(
+    tmp_path: Path, documents: dict[str, Path]
+) -> None:
+    """The zygote killed (by an operator, or the OOM killer): its workers and checker go with
+    it, and serve replaces them with exec'd `flipshelf worker` processes and checkers from a
+    fork server instead of converting and checking nothing."""
+    with serving(tmp_path / "data", workers="2", upload_check_seconds="60") as running:
+        pair = KeyPair(*running.key_pair())  # printed before it listens
+        remote = Remote(running.wait_until_serving(), pair)
         root = running.process.pid
         forked_workers(root, 2)
         [zygote] = [pid for pid in descendants(root) if kind(pid) == "zygote"]
@@ -117,10 +152,15 @@ def test_a_killed_zygote_gives_way_to_workers_started_as_programs(tmp_path: Path
         seen: Counter[str] = Counter()
         while time.monotonic() < deadline:
             seen = Counter(kind(pid) for pid in descendants(root))
-            if seen["exec'd worker"] == 2 and not seen["worker"] and not seen["zygote"]:
+            if seen["exec'd worker"] == 2 and not (
+                seen["worker"] or seen["zygote"] or seen["checker"]
+            ):
                 break
             time.sleep(0.2)
-        assert seen["exec'd worker"] == 2 and not seen["worker"], seen
+        assert seen["exec'd worker"] == 2 and not (seen["worker"] or seen["checker"]), seen
+        with remote.http:
+            checked(remote, documents)
+        assert Counter(kind(pid) for pid in descendants(root))["forked by the fork server"] == 1
         deadline = time.monotonic() + SETTLED_WITHIN  # and they run (2 forked + 2 exec'd)
         while running.output().count("worker started") < 4:
             assert time.monotonic() < deadline, running.output()

@@ -11,17 +11,24 @@ once. Two rules keep that check from hurting good uploads:
   machine, a slow disk) gives `NoVerdict`: the caller accepts the upload and its conversion worker
   judges the file (FAILED with its reason). Only the file itself can earn a refusal: an answer that
   it is unreadable, or a checker killed by the file's CPU or memory limit.
+
+How a checker process starts is the process's choice (`start_checkers_with`): by default
+multiprocessing's fork server; `serve` has its zygote fork them (workers.zygote_checkers), which
+saves the fork server and its resource tracker.
 """
 
 from __future__ import annotations
 
 import contextlib
+import pickle
+import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Protocol
 
 from flipshelf.conversion.checker_process import main
 from flipshelf.conversion.images import ReencodedImage
@@ -55,9 +62,81 @@ class NoVerdict(Exception):
     """No checker answered in time: the file is neither accepted as good nor refused as bad."""
 
 
+class CheckerProcess(Protocol):
+    """A checker process as its parent sees it: a `multiprocessing.Process`, or a child of
+    `serve`'s zygote (`jobs.zygote.ForkedProcess`)."""
+
+    @property
+    def pid(self) -> int | None: ...
+
+    @property
+    def exitcode(self) -> int | None: ...
+
+    @property
+    def sentinel(self) -> int | None:
+        """A descriptor readable once the process has ended, if it has one."""
+
+    def is_alive(self) -> bool: ...
+
+    def kill(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+# Starts a checker process running `checker_process.main(its end, options, idle seconds)`;
+# answers the process and the parent's end of their connection.
+StartChecker = Callable[[ConversionOptions, float], tuple[CheckerProcess, Connection]]
+
+
+def forkserver_checker(
+    options: ConversionOptions, idle_seconds: float
+) -> tuple[CheckerProcess, Connection]:
+    """A checker started by multiprocessing's fork server (pool.worker_context)."""
+    context = worker_context()
+    parent_end, child_end = context.Pipe(duplex=True)
+    process = context.Process(
+        target=main,
+        args=(child_end, options, idle_seconds),
+        name="flipshelf-upload-check",
+        daemon=True,
+    )
+    process.start()
+    child_end.close()  # a dead checker's pipe then reports EOF
+    return process, parent_end
+
+
+_start_checker: StartChecker = forkserver_checker
+# A checker from the fork server is worth starting before the first upload: the server itself is
+# a fresh interpreter importing PDFium (the first create measured 353-1,084 ms without one
+# ready). A fork of `serve`'s zygote is not: the first create took 48-51 ms without a warm
+# checker, 45 ms with one (benchmarks/first_page.py), and an idle one costs about 24 MB.
+_warm_up = True
+
+
+def start_checkers_with(start: StartChecker, *, warm_up: bool) -> None:
+    """How this process starts its checkers from now on (`serve`: from its zygote), and whether
+    one is worth starting before it is needed (`UploadChecker.warm_up`)."""
+    global _start_checker, _warm_up
+    _start_checker, _warm_up = start, warm_up
+
+
+def checker_request(options: ConversionOptions, idle_seconds: float) -> bytes:
+    """What a forked checker needs to know, for `run_forked_checker` in the child. Pickled: it
+    goes from `serve` to its own fork over a socket pair nobody else holds."""
+    return pickle.dumps((options, idle_seconds))
+
+
+def run_forked_checker(connection: socket.socket, request: bytes) -> None:
+    """A checker's life in a child forked for it (the zygote's `connected`)."""
+    # From `serve`, its parent's parent, over their private socket pair (`checker_request`), as
+    # multiprocessing's fork server unpickles what its parent sends.
+    options, idle_seconds = pickle.loads(request)  # noqa: S301
+    main(Connection(connection.detach()), options, idle_seconds)
+
+
 @dataclass
 class _Checker:
-    process: BaseProcess
+    process: CheckerProcess
     conn: Connection
     last_used: float = field(default_factory=time.monotonic)
 
@@ -81,7 +160,6 @@ class UploadChecker:
         self._slots = threading.BoundedSemaphore(max(1, processes))
         self._lock = threading.Lock()
         self._idle: list[_Checker] = []
-        self._context = worker_context()
 
     def count_pages(self, path: Path, kind: DocumentKind, seconds: float) -> int:
         """Pages of the document at `path`. Raises UnsupportedDocument (or another
@@ -132,25 +210,18 @@ class UploadChecker:
         return self._start()
 
     def _start(self) -> _Checker:
-        parent_end, child_end = self._context.Pipe(duplex=True)
-        process = self._context.Process(
-            target=main,
-            args=(child_end, self._options, IDLE_SECONDS),
-            name="flipshelf-upload-check",
-            daemon=True,
-        )
-        process.start()
-        child_end.close()  # a dead checker's pipe then reports EOF
-        return _Checker(process, parent_end)
+        return _Checker(*_start_checker(self._options, IDLE_SECONDS))
 
     def _exchange(self, checker: _Checker, command: Command, deadline: float) -> Answer:
         try:
             checker.conn.send_bytes(encode_command(command))
         except OSError:
             raise _LeftIdle() from None
-        ready = wait(
-            [checker.conn, checker.process.sentinel], max(0.0, deadline - time.monotonic())
-        )
+        sentinel = checker.process.sentinel
+        waited_for: list[Connection | int] = [checker.conn]
+        if sentinel is not None:
+            waited_for.append(sentinel)
+        ready = wait(waited_for, max(0.0, deadline - time.monotonic()))
         if not ready:
             raise NoVerdict("no answer before the deadline")
         try:
@@ -168,7 +239,9 @@ class UploadChecker:
 
     def warm_up(self) -> None:
         """Starts one checker (and the fork server behind it) in the background, so the first
-        upload after start does not wait for them."""
+        upload after start does not wait for them; nothing where checkers start quickly."""
+        if not _warm_up:
+            return
 
         def start() -> None:
             with contextlib.suppress(Exception):  # the first upload starts one anyway

@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from types import TracebackType
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from flipshelf.conversion import errors
 from flipshelf.conversion.messages import (
@@ -166,7 +166,14 @@ def _stop(worker: Worker) -> None:
         worker.conn.send_bytes(encode_command(Stop()))
 
 
-def death_error(process: BaseProcess) -> errors.ConversionError:
+class Ended(Protocol):
+    """A process that may have ended, and how (negative: the signal that ended it)."""
+
+    @property
+    def exitcode(self) -> int | None: ...
+
+
+def death_error(process: Ended) -> errors.ConversionError:
     """The error a parsing process's death stands for, told by how it ended."""
     code = process.exitcode
     if code == -signal.SIGXCPU:

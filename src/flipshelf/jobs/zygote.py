@@ -14,7 +14,13 @@ when `serve` closes its pipe or dies (it holds nothing worth finishing), and eac
 turn receives the signal `exit_with_parent` asks for when the zygote goes.
 
 To the supervisor a forked worker looks like a `subprocess.Popen`: `ForkedProcess` has the same
-`pid`, `returncode`, `poll`, `wait`, `send_signal` and `kill`.
+`pid`, `returncode`, `poll`, `wait`, `send_signal` and `kill` (and, for the upload checkers, a
+`multiprocessing.Process`'s `is_alive`, `join` and `exitcode`).
+
+The zygote also forks the API's upload checkers (`connect`): each gets one end of a socket pair,
+passed over the request socket, and runs the `connected` function `serve` gave. Without it the
+checkers came from multiprocessing's fork server, a fresh interpreter with its own resource
+tracker: two more processes and 17 MB for an idle server (benchmarks/README.md, "memory.py").
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ import os
 import queue
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO, NoReturn
 
 import structlog
@@ -43,8 +52,13 @@ log = structlog.get_logger("flipshelf.supervisor")
 REAP_EVERY_SECONDS = 0.25
 # How long `spawn` waits for the zygote to say it has forked.
 SPAWN_TIMEOUT_SECONDS = 10.0
+# A request is one datagram: b"spawn N", or b"connect " + the payload for `connected`, with the
+# connection's file descriptor attached. Larger ones are refused (a payload is a few hundred bytes).
+MAX_REQUEST_BYTES = 65536
 
 Run = Callable[[int], None]
+# What a connected child runs: its end of the socket pair, and the payload sent with the request.
+Connected = Callable[[socket.socket, bytes], None]
 
 
 class ZygoteGone(RuntimeError):
@@ -79,11 +93,29 @@ class ForkedProcess:
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
+    # As a `multiprocessing.Process` (the upload checkers use these).
+
+    def is_alive(self) -> bool:
+        return self.poll() is None
+
+    def join(self, timeout: float | None = None) -> None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.wait(timeout)
+
+    @property
+    def exitcode(self) -> int | None:
+        return self.poll()
+
+    @property
+    def sentinel(self) -> None:
+        """No descriptor tells of this process's end: its end of the connection does (EOF)."""
+        return None
+
 
 class Zygote:
     """`serve`'s end of the zygote: start it with `Zygote.fork(run)` while single-threaded."""
 
-    def __init__(self, pid: int, requests: int, reports: int) -> None:
+    def __init__(self, pid: int, requests: socket.socket, reports: int) -> None:
         self.pid = pid
         self._requests, self._reports = requests, reports
         self._started: queue.Queue[int] = queue.Queue()
@@ -95,11 +127,15 @@ class Zygote:
         self._reader: threading.Thread | None = None
 
     @classmethod
-    def fork(cls, run: Run, parent_death: Callable[[int], None]) -> Zygote:
+    def fork(
+        cls, run: Run, parent_death: Callable[[int], None], connected: Connected | None = None
+    ) -> Zygote:
         """Forks the zygote. `run(number)` is what each worker runs (in a fresh fork of the
-        zygote); `parent_death(signal)` asks the OS to send this process's child `signal` when
-        its parent dies (workers.exit_with_parent)."""
-        to_zygote, requests = os.pipe()
+        zygote), `connected(connection, payload)` what each child asked for by `connect` runs;
+        `parent_death(signal)` asks the OS to send this process's child `signal` when its parent
+        dies (workers.exit_with_parent)."""
+        # Datagrams: a request and the descriptor sent with it arrive together, whole.
+        requests, to_zygote = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         reports, from_zygote = os.pipe()
         sys.stdout.flush()  # else whatever is buffered would be written again by each child
         sys.stderr.flush()
@@ -109,19 +145,38 @@ class Zygote:
         gc.freeze()
         pid = os.fork()
         if pid == 0:
-            os.close(requests)
+            requests.close()
             os.close(reports)
-            _serve_requests(to_zygote, from_zygote, run, parent_death)
-        os.close(to_zygote)
+            _serve_requests(to_zygote, from_zygote, _Children(run, connected, parent_death))
+        to_zygote.close()
         os.close(from_zygote)
         return cls(pid, requests, reports)
 
     def spawn(self, number: int) -> ForkedProcess:
         """Asks the zygote for worker `number`; answers once it has been forked."""
+        return self._ask(f"spawn {number}".encode(), None)
+
+    def connect(self, payload: bytes) -> tuple[ForkedProcess, socket.socket]:
+        """Asks the zygote for a child running `connected(its end, payload)`; answers with that
+        child and this process's end of their connection once it has been forked."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            child = self._ask(b"connect " + payload, theirs)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()  # the child holds it now: its death is our end's EOF
+        return child, ours
+
+    def _ask(self, request: bytes, connection: socket.socket | None) -> ForkedProcess:
+        if len(request) > MAX_REQUEST_BYTES:
+            raise ValueError(f"a zygote request is at most {MAX_REQUEST_BYTES} bytes")
         with self._lock:
             self._read_reports()
             try:
-                os.write(self._requests, f"spawn {number}\n".encode())
+                fds = [connection.fileno()] if connection else []
+                socket.send_fds(self._requests, [request], fds)
             except OSError as error:
                 raise ZygoteGone(f"the worker zygote is gone ({error})") from None
             try:
@@ -154,7 +209,7 @@ class Zygote:
     def close(self) -> None:
         """Lets the zygote go (call once the workers have stopped) and waits for it."""
         with contextlib.suppress(OSError):
-            os.close(self._requests)
+            self._requests.close()
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
         if self._reader is not None:
@@ -219,40 +274,52 @@ def _lines(stream: BinaryIO) -> Iterator[str]:
             yield line.decode()
 
 
-def _serve_requests(
-    requests: int, reports: int, run: Run, parent_death: Callable[[int], None]
-) -> NoReturn:
-    """The zygote's whole life: fork a worker per request, report each worker's end, and leave
-    when `serve` closes the pipe or dies."""
+@dataclass(frozen=True)
+class _Children:
+    """What the zygote's children run."""
+
+    run: Run
+    connected: Connected | None
+    parent_death: Callable[[int], None]
+
+
+def _serve_requests(requests: socket.socket, reports: int, children: _Children) -> NoReturn:
+    """The zygote's whole life: fork a child per request, report each child's end, and leave
+    when `serve` closes its end or dies."""
     from setproctitle import setproctitle
 
     code = 0
     try:
         setproctitle("flipshelf zygote (forks the workers of serve)")
-        parent_death(signal.SIGKILL)  # `serve` killed with -9: nothing here is worth keeping
+        children.parent_death(signal.SIGKILL)  # `serve` killed with -9: nothing here to keep
         # Ctrl-C and systemd's stop reach every process of the group; the zygote leaves only
         # when `serve`, which stops the workers first, lets it go.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        buffer = b""
+        connected: set[int] = set()
         while True:
             ready, _, _ = select.select([requests], [], [], REAP_EVERY_SECONDS)
-            _reap(reports)
+            connected -= _reap(reports)
             if not ready:
                 continue
-            chunk = os.read(requests, 4096)
-            if not chunk:
-                break
-            buffer += chunk
-            *complete, buffer = buffer.split(b"\n")
-            for line in complete:
-                number = int(line.decode().split()[1])
-                pid = os.fork()
-                if pid == 0:
-                    os.close(requests)
-                    os.close(reports)
-                    _worker(number, run, parent_death)
-                os.write(reports, f"started {pid}\n".encode())
+            request, fds, flags, _ = socket.recv_fds(requests, MAX_REQUEST_BYTES, 1)
+            if not request:
+                break  # `serve` has closed its end
+            try:
+                if flags & socket.MSG_TRUNC:
+                    raise ValueError("a request longer than MAX_REQUEST_BYTES")
+                pid = _fork_child(request, fds, requests, reports, children)
+            finally:
+                for fd in fds:
+                    os.close(fd)  # the child has its copy
+            if fds:
+                connected.add(pid)
+            os.write(reports, f"started {pid}\n".encode())
+        # `serve` is leaving and has stopped its workers: a checker still waiting for its next
+        # upload (two idle minutes) would keep `serve` waiting for us. Nobody waits for it.
+        for pid in connected:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         _reap(reports, wait=True)
     except BaseException:
         traceback.print_exc()
@@ -261,24 +328,60 @@ def _serve_requests(
         os._exit(code)
 
 
-def _reap(reports: int, wait: bool = False) -> None:
+def _fork_child(
+    request: bytes, fds: list[int], requests: socket.socket, reports: int, children: _Children
+) -> int:
+    kind, _, rest = request.partition(b" ")
+    if kind == b"spawn":
+        number = int(rest)
+    elif not (kind == b"connect" and children.connected and len(fds) == 1):
+        raise ValueError(f"not a zygote request: {request[:40]!r}")
+    pid = os.fork()
+    if pid == 0:
+        requests.close()
+        os.close(reports)
+        if kind == b"spawn":
+            _child(partial(children.run, number), None, children.parent_death, worker=True)
+        assert children.connected is not None
+        connection = socket.socket(fileno=fds[0])  # the child's copy; the zygote closes its own
+        job = partial(children.connected, connection, rest)
+        _child(job, "flipshelf upload checker (forked by serve)", children.parent_death)
+    return pid
+
+
+def _reap(reports: int, wait: bool = False) -> set[int]:
+    """Reports each child that has ended; answers their pids."""
+    ended: set[int] = set()
     while True:
         try:
             pid, status = os.waitpid(-1, 0 if wait else os.WNOHANG)
         except ChildProcessError:
-            return
+            return ended
         if pid == 0:
-            return
+            return ended
+        ended.add(pid)
         os.write(reports, f"ended {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
 
 
-def _worker(number: int, run: Run, parent_death: Callable[[int], None]) -> NoReturn:
+def _child(
+    job: Callable[[], None],
+    title: str | None,
+    parent_death: Callable[[int], None],
+    worker: bool = False,
+) -> NoReturn:
     code = 0
     try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if title:
+            from setproctitle import setproctitle
+
+            setproctitle(title)
+        if worker:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        else:  # a checker stops when `serve` closes its connection, as it does on Ctrl-C
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        parent_death(signal.SIGTERM)
-        run(number)
+        parent_death(signal.SIGTERM if worker else signal.SIGKILL)
+        job()
     except KeyboardInterrupt:
         code = 130  # stopped before Huey took over the signals: leave quietly, as exec'd ones do
     except SystemExit as stop:
