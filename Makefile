@@ -63,7 +63,7 @@ $(UV):
 
 # --locked: fail, rather than re-resolve, when uv.lock does not match pyproject.toml.
 # --inexact: leave the dev tools of an earlier `make test` in place.
-# --compile-bytecode: every process (server, workers, the checkers' fork server) starts from
+# --compile-bytecode: every process (server, workers, checkers) starts from
 # compiled modules, even where PYTHONDONTWRITEBYTECODE keeps Python from caching them itself
 # (the server's first call measured 114 ms without, 73 ms with: benchmarks/first_page.py).
 $(RUN_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
@@ -71,10 +71,12 @@ $(RUN_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
 		-- $(UV) sync --locked --inexact --compile-bytecode
 	touch $@
 
+# Leaves $(RUN_STAMP) alone: `make serve` after `make test` still compiles the bytecode (a few
+# seconds, nothing downloaded; --inexact keeps the dev tools).
 $(DEV_STAMP): uv.lock pyproject.toml clients/python/pyproject.toml | $(UV)
 	@scripts/progress.sh "installing flipshelf's locked dependencies and dev tools into $(VENV)/" \
 		-- $(UV) sync --locked --extra dev
-	touch $@ $(RUN_STAMP)
+	touch $@
 
 venv: $(RUN_STAMP)
 dev-venv: $(DEV_STAMP)
