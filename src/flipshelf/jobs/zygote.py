@@ -9,9 +9,9 @@ with its parent until one of them writes there.
 and a child forked beside other threads may inherit a lock one of them held (logging, malloc,
 the import lock) and hang. So `serve` forks one helper, the zygote, right after importing what a
 worker needs and before it starts any thread or opens any database connection. The zygote stays
-single-threaded and does nothing but fork workers when asked and report how they end. It ends
-when `serve` closes its pipe or dies (it holds nothing worth finishing), and each worker in
-turn receives the signal `exit_with_parent` asks for when the zygote goes.
+single-threaded and does nothing but fork workers (and checkers) when asked and report how they
+end. It ends when `serve` closes its request socket or dies (it holds nothing worth finishing),
+and each child in turn receives the signal `exit_with_parent` asks for when the zygote goes.
 
 To the supervisor a forked worker looks like a `subprocess.Popen`: `ForkedProcess` has the same
 `pid`, `returncode`, `poll`, `wait`, `send_signal` and `kill` (and, for the upload checkers, a
@@ -20,7 +20,8 @@ To the supervisor a forked worker looks like a `subprocess.Popen`: `ForkedProces
 The zygote also forks the API's upload checkers (`connect`): each gets one end of a socket pair,
 passed over the request socket, and runs the `connected` function `serve` gave. Without it the
 checkers came from multiprocessing's fork server, a fresh interpreter with its own resource
-tracker: two more processes and 17 MB for an idle server (benchmarks/README.md, "memory.py").
+tracker, and one checker was kept warm: three more processes and 54 MB for an idle server
+(benchmarks/README.md, "memory.py").
 """
 
 from __future__ import annotations
@@ -290,7 +291,7 @@ def _serve_requests(requests: socket.socket, reports: int, children: _Children) 
 
     code = 0
     try:
-        setproctitle("flipshelf zygote (forks the workers of serve)")
+        setproctitle("flipshelf zygote (forks the workers and checkers of serve)")
         children.parent_death(signal.SIGKILL)  # `serve` killed with -9: nothing here to keep
         # Ctrl-C and systemd's stop reach every process of the group; the zygote leaves only
         # when `serve`, which stops the workers first, lets it go.
