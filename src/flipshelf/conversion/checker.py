@@ -48,7 +48,7 @@ from flipshelf.conversion.messages import (
     expect,
 )
 from flipshelf.conversion.options import ConversionOptions
-from flipshelf.conversion.pool import death_error, worker_context
+from flipshelf.conversion.pool import Ended, death_error, worker_context
 from flipshelf.conversion.sniff import DocumentKind
 from flipshelf.conversion.worker import MAX_MESSAGE_BYTES
 
@@ -62,15 +62,12 @@ class NoVerdict(Exception):
     """No checker answered in time: the file is neither accepted as good nor refused as bad."""
 
 
-class CheckerProcess(Protocol):
+class CheckerProcess(Ended, Protocol):
     """A checker process as its parent sees it: a `multiprocessing.Process`, or a child of
     `serve`'s zygote (`jobs.zygote.ForkedProcess`)."""
 
     @property
     def pid(self) -> int | None: ...
-
-    @property
-    def exitcode(self) -> int | None: ...
 
     @property
     def sentinel(self) -> int | None:
@@ -108,7 +105,7 @@ def forkserver_checker(
 _start_checker: StartChecker = forkserver_checker
 # A checker from the fork server is worth starting before the first upload: the server itself is
 # a fresh interpreter importing PDFium (the first create measured 353-1,084 ms without one
-# ready). A fork of `serve`'s zygote is not: the first create took 48-51 ms without a warm
+# ready). A fork of `serve`'s zygote is not: the first create took 48-62 ms without a warm
 # checker, 45 ms with one (benchmarks/first_page.py), and an idle one costs about 24 MB.
 _warm_up = True
 

@@ -297,10 +297,10 @@ def _serve_requests(requests: socket.socket, reports: int, children: _Children) 
         # when `serve`, which stops the workers first, lets it go.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        connected: set[int] = set()
+        checkers: set[int] = set()  # connected children: nobody waits for them at the end
         while True:
             ready, _, _ = select.select([requests], [], [], REAP_EVERY_SECONDS)
-            connected -= _reap(reports)
+            checkers -= _reap(reports)
             if not ready:
                 continue
             request, fds, flags, _ = socket.recv_fds(requests, MAX_REQUEST_BYTES, 1)
@@ -314,11 +314,11 @@ def _serve_requests(requests: socket.socket, reports: int, children: _Children) 
                 for fd in fds:
                     os.close(fd)  # the child has its copy
             if fds:
-                connected.add(pid)
+                checkers.add(pid)
             os.write(reports, f"started {pid}\n".encode())
         # `serve` is leaving and has stopped its workers: a checker still waiting for its next
         # upload (two idle minutes) would keep `serve` waiting for us. Nobody waits for it.
-        for pid in connected:
+        for pid in checkers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         _reap(reports, wait=True)
