@@ -2,10 +2,11 @@
 
 For each document of a fixed corpus of real PDFs (Debian documentation packages), on all cores:
 
-- flipshelf: `convert_document`, timed from the call until every page is readable (thumbnail and
-  normal image of every page, outline, manifest: the moment its progress callback says so) and
-  its files are on the disk; and, as "complete", until it returns (text, words and links of every
-  page read in its second pass, the search index written) and those files are on the disk too;
+- flipshelf: `convert_document`, timed from the call until every page is readable (the normal
+  image of every page and the first page's thumbnail, outline, manifest: the moment its progress
+  callback says so) and its files are on the disk; and, as "complete", until it returns (the
+  thumbnails, text, words and links of every page made in its second pass, the search index
+  written) and those files are on the disk too;
 - render+encode floor: pypdfium2 drawing the normal size in colour and Pillow (libjpeg-turbo)
   encoding it at the normal quality, in memory, in as many processes as flipshelf has workers:
   the least work a readable page needs (issue 16's floor; targets >= 0.8x overall and per kind);
@@ -16,7 +17,8 @@ For each document of a fixed corpus of real PDFs (Debian documentation packages)
 Each contender's clock stops once its files are written out (a syncfs of their filesystem), so
 writeback after the clock stops is counted for every tool alike.
 
-flipshelf writes colourless pages as grayscale JPEGs (cheaper to encode, smaller); pdftoppm and
+flipshelf writes colourless pages as grayscale JPEGs (cheaper to encode, smaller) where a preview
+found them colourless (on documents where previewing pays, see conversion/ways.py); pdftoppm and
 the floors draw and encode every page in colour. Bytes per page of each contender's normal-size
 images are printed, so the difference is visible. Nothing here is asserted; it is run by hand:
 
@@ -258,7 +260,7 @@ def cpu_per_page(path: Path, pages: int) -> tuple[float, float, float]:
             convert_page(source, index, Path(out), ConversionOptions(), chooser)
             ours += time.process_time() - started
             started = time.process_time()
-            read_page_text(source, index, Path(out))
+            read_page_text(source, index, Path(out), ConversionOptions())
             text += time.process_time() - started
             started = time.process_time()
             page = pdf[index]
@@ -361,7 +363,8 @@ def settled(result: _T) -> _T:
 
 def report(rows: list[Row], workers: int) -> None:
     print(f"\nworkers: {workers}; rates in pages per second; ratios are flipshelf / baseline")
-    print("flipshelf writes colourless pages in grayscale, pdftoppm and the floors in colour;")
+    print("flipshelf writes colourless pages it previewed in grayscale,", end=" ")
+    print("pdftoppm and the floors in colour;")
     print("KB/page is of the normal-size JPEGs (the floor's are encoded in memory, not written)")
     head = f"{'kind':15} {'document':20} {'pages':>5} {'flipshelf':>9} {'enc.floor':>9}"
     head += f" {'render fl':>9} {'pdftoppm':>8} | {'vs enc.floor':>12} {'vs render':>9}"

@@ -1,6 +1,6 @@
 """A book whose pages are readable before their text is read (manifest version 3): in Chromium the
 pages show at once, and their links, search and text arrive with the second pass, on the same
-page image (no reload, no flash)."""
+page image (no reload, no flash); so do the thumbnails of pages after the first (version 4)."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def test_links_and_search_arrive_with_the_text_on_the_page_already_shown(
 ) -> None:
     path = books.library.manifest_path(book_of(books.progressive))
     complete = zoomed(path)
-    assert json.loads(complete)["version"] == 3
+    assert json.loads(complete)["version"] == 4
     path.write_text(rewound(complete, 0, ("text", "links", "words"), textReady=0))
     try:
         frame = open_widget(desktop, books, books.progressive)
@@ -70,6 +70,36 @@ def test_links_and_search_arrive_with_the_text_on_the_page_already_shown(
         desktop.keyboard.press("Enter")
         desktop.locator("#fs-search-results button").first.wait_for()
         assert "Page 4" in desktop.locator("#fs-search-results button").first.inner_text()
+        shot(desktop)
+        assert_clean(frame)
+    finally:
+        path.write_text(complete)
+
+
+def test_thumbnails_arrive_with_the_text(books: Books, desktop: Any, shot: Shot) -> None:
+    """Until the second pass reaches a page, the thumbnails panel shows a placeholder for it (the
+    first page's thumbnail comes with its image); the panel, left open, fills in as it does."""
+    path = books.library.manifest_path(book_of(books.progressive))
+    complete = zoomed(path)
+    manifest = json.loads(rewound(complete, 0, ("text", "links", "words"), textReady=0))
+    for page in manifest["pages"][1:]:
+        page["images"].pop("thumb")
+    path.write_text(json.dumps(manifest))
+    try:
+        frame = open_widget(desktop, books, books.progressive)
+        desktop.locator('[data-panel="thumbs"]').click()
+        thumbs = desktop.locator("#fs-thumbs button")
+        assert thumbs.count() == len(manifest["pages"])
+        assert thumbs.nth(0).locator("img").count() == 1
+        assert thumbs.nth(1).locator(".fs-thumb-wait").count() == 1
+        assert desktop.locator("#fs-thumbs img").count() == 1
+        shot(desktop, "waiting")
+        path.write_text(complete)  # the second pass finishes
+        desktop.wait_for_function(
+            "n => document.querySelectorAll('#fs-thumbs img').length === n",
+            arg=len(manifest["pages"]),
+        )
+        assert desktop.locator("#fs-thumbs .fs-thumb-wait").count() == 0
         shot(desktop)
         assert_clean(frame)
     finally:

@@ -1,8 +1,8 @@
 """Convert a document into a flipbook's files, in worker processes, publishing progress as it goes.
 
-`convert_document` makes everything a reader needs in two passes over the pages: first the
-thumbnail and normal images (the book is readable once they are all written: `pagesReady`), then
-the text, word boxes and links (`textReady`), with the outline and the manifest. `render_zoom` adds
+`convert_document` makes everything a reader needs in two passes over the pages: first the normal
+images (the book is readable once they are all written: `pagesReady`), then the thumbnails, text,
+word boxes and links (`textReady`), with the outline and the manifest. `render_zoom` adds
 the large images in a later job. Work a reader needs later is done later, so the book is readable
 sooner. Both write only into the caller's output directory, with names of our choosing.
 """
@@ -60,13 +60,14 @@ def convert_document(
     options: ConversionOptions | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Manifest:
-    """Render thumbnail and normal images of every page into `out_dir`, then read their text,
-    word boxes and links.
+    """Render the normal image of every page into `out_dir`, then make their thumbnails and read
+    their text, word boxes and links.
 
     Raises UnsupportedDocument (not a PDF/JPEG/PNG, corrupt, encrypted, too large an image),
     PageLimitExceeded (before any page is rendered) or ConversionFailed. When `on_progress` is
-    called, `manifest.json` and the files it names are complete on disk: images of pages
-    1..pages_ready, and text of pages 1..text_ready. The first call with `pages_ready ==
+    called, `manifest.json` and the files it names are complete on disk: normal images of pages
+    1..pages_ready, and thumbnails and text of pages 1..text_ready (page 1's thumbnail with its
+    normal image). The first call with `pages_ready ==
     page_count` is the moment every page can be read; later calls (`pages_ready` stays at
     `page_count`) add the text.
     """
@@ -220,7 +221,7 @@ class _Publisher(Generic[_T]):
 
 
 class _PagePublisher(_Publisher[Page]):
-    """The first pass: thumbnail and normal images of each page, counted in `pagesReady`."""
+    """The first pass: the normal image of each page, counted in `pagesReady`."""
 
     def page_done(self, received: Received) -> None:
         """A drawn page, or one that could not be drawn: the book goes on without it (marked
@@ -257,7 +258,8 @@ class _PagePublisher(_Publisher[Page]):
 
 
 class _TextPublisher(_Publisher[Page]):
-    """The second pass: each page's text, word boxes and links, counted in `textReady`."""
+    """The second pass: each page's thumbnail, text, word boxes and links, counted in
+    `textReady`."""
 
     def text_done(self, received: Received) -> None:
         """A page's text. A page whose text cannot be read (the file's fault) keeps its images
@@ -269,7 +271,8 @@ class _TextPublisher(_Publisher[Page]):
         page = self.manifest.pages[number - 1]
         if not (isinstance(answer, Refused) and answer.kind != "failed"):
             read = expect(answer, PageDrawn).page
-            page = replace(page, text=read.text, links=read.links, words=read.words)
+            images = {**page.images, **read.images}  # the thumbnail
+            page = replace(page, images=images, text=read.text, links=read.links, words=read.words)
         self._held[number] = page
         self._finished(number)
 

@@ -18,9 +18,12 @@ from flipshelf.conversion.geometry import Rect
 
 # 2: a page may be `failed` (it could not be drawn; the rest of the book was).
 # 3: `textReady`: a page's images come first (the page is readable), its text, words and links in
-# a second pass. Readers of this code read versions 1 and 2 (books converted before) as well.
-MANIFEST_VERSION = 3
-READABLE_VERSIONS = frozenset({1, 2, 3})
+# a second pass.
+# 4: a page's thumbnail (but the first page's) comes with its text in the second pass; its normal
+# image alone makes it readable. Readers of this code read versions 1-3 (books converted before)
+# as well: their pages have the same shape.
+MANIFEST_VERSION = 4
+READABLE_VERSIONS = frozenset({1, 2, 3, 4})
 MANIFEST_NAME = "manifest.json"
 TEXT_INDEX_NAME = "text/all.json"
 
@@ -163,10 +166,11 @@ class Page:
 class Manifest:
     """Everything the player needs to show a flipbook, as far as it is converted so far.
 
-    `pages_ready` counts the pages, from the first, whose thumbnail and normal images are written
-    (or which could not be drawn): the player may show pages 1..pages_ready. `text_ready` counts
-    those whose text, words and links are written too, and `zoom_ready` those with a zoom image:
-    both come in later passes, so that the book is readable sooner.
+    `pages_ready` counts the pages, from the first, whose normal images are written (or which
+    could not be drawn): the player may show pages 1..pages_ready. `text_ready` counts those
+    whose thumbnails, text, words and links are written too (page 1's thumbnail comes with its
+    normal image), and `zoom_ready` those with a zoom image: both come in later passes, so that
+    the book is readable sooner.
     """
 
     kind: str

@@ -1,8 +1,8 @@
 """One page in, its files out: images at each size, its text, its links. Runs in a worker process.
 
-The images come first (`convert_page`: the page is readable), the text and links in a later pass
-(`read_page_text`), the zoom image in a later job (`zoom_page`) or when a reader first asks for it
-(`draw_zoom_at`).
+The normal image comes first (`convert_page`: the page is readable), the thumbnail, text and links
+in a later pass (`read_page_text`), the zoom image in a later job (`zoom_page`) or when a reader
+first asks for it (`draw_zoom_at`).
 
 PDFs and images go through the same steps behind the `Source` protocol, so an image upload gives
 exactly the outputs a one-page PDF would.
@@ -61,6 +61,17 @@ def words_name(number: int, page_count: int) -> str:
     return f"{TEXT_DIR}/{page_stem(number, page_count)}-words.json"
 
 
+def thumbnail_with_images(index: int) -> bool:
+    """Whether page `index` (from 0) gets its thumbnail in the first pass, with its normal image.
+
+    Only the first page: it is the collection's picture (`/c/<hash>/thumb.jpg`, the dashboard's
+    tiles) from the moment the book has a page. Every other page's thumbnail is made in the
+    second pass from its normal image (`read_page_text`): a reader needs the normal image to
+    read, and the thumbnail (drawing or shrinking, encoding, a file) cost 10-18% of the first
+    pass's CPU (issue 16)."""
+    return index == 0
+
+
 def convert_page(
     source: Source,
     index: int,
@@ -68,32 +79,48 @@ def convert_page(
     options: ConversionOptions,
     chooser: WayChooser | None = None,
 ) -> Page:
-    """Write the normal and thumbnail images of one page: all a reader needs to read it. Its text
-    and links come in a second pass (`read_page_text`), once every page can be read.
+    """Write the normal image of one page: all a reader needs to read it (the first page's
+    thumbnail too, see `thumbnail_with_images`). Its thumbnail, text and links come in a second
+    pass (`read_page_text`), once every page can be read.
 
-    `chooser` is the worker's: it learns, page after page, the cheaper way to make the images.
+    `chooser` is the worker's: it learns, page after page, the cheaper way to make the image.
     """
     width, height = source.page_size(index)
     number = index + 1
+    chooser = chooser or WayChooser()
     view = source.load_page(index)
     try:
-        thumb_size = _fit(source, width, height, options.thumb, options)
         normal_size = _fit(source, width, height, options.normal, options)
-        thumb, normal = _thumb_and_normal(view, thumb_size, normal_size, chooser or WayChooser())
-        images = {
-            "thumb": _save(thumb, out_dir, number, source.page_count, options.thumb),
-            "normal": _save(normal, out_dir, number, source.page_count, options.normal),
-        }
+        way = chooser.choose()
+        started = time.perf_counter()
+        if way == "preview":
+            thumb_size = _fit(source, width, height, options.thumb, options)
+            normal = _preview_then_draw(view, thumb_size, normal_size)
+        else:
+            normal = view.render(normal_size)
+        images = {"normal": _save(normal, out_dir, number, source.page_count, options.normal)}
+        chooser.record(way, time.perf_counter() - started)
     finally:
         view.close()
+    if thumbnail_with_images(index):
+        thumb_size = _fit(source, width, height, options.thumb, options)
+        thumb = _thumbnail(normal, thumb_size)
+        images["thumb"] = _save(thumb, out_dir, number, source.page_count, options.thumb)
     return Page(number, width, height, images=images)
 
 
-def read_page_text(source: Source, index: int, out_dir: Path) -> Page:
-    """Write the text and the word boxes of one page; return its entry with them and its links
-    (no images: the parent merges this into the page `convert_page` drew)."""
+def read_page_text(source: Source, index: int, out_dir: Path, options: ConversionOptions) -> Page:
+    """Write the thumbnail (but the first page's), the text and the word boxes of one page;
+    return its entry with them and its links (the parent merges this into the page
+    `convert_page` drew)."""
     width, height = source.page_size(index)
     number = index + 1
+    images: dict[str, PageImage] = {}
+    if not thumbnail_with_images(index):
+        thumb_size = _fit(source, width, height, options.thumb, options)
+        images["thumb"] = _thumbnail_of_normal(
+            out_dir, number, source.page_count, thumb_size, options
+        )
     view = source.load_page(index, drawn=False)
     try:
         text_file = text_name(number, source.page_count)
@@ -103,42 +130,36 @@ def read_page_text(source: Source, index: int, out_dir: Path) -> Page:
         links = tuple(view.links())
     finally:
         view.close()
-    return Page(number, width, height, text=text_file, links=links, words=words_file)
+    return Page(number, width, height, images=images, text=text_file, links=links, words=words_file)
 
 
-def _thumb_and_normal(
-    view: PageView, thumb_size: PixelSize, normal_size: PixelSize, chooser: WayChooser
-) -> tuple[Image.Image, Image.Image]:
-    """The thumbnail and the normal image, in grayscale when the page has no colour: its JPEG
-    encodes in two thirds of the time. Colour is looked for in the thumbnail, whose pixels
-    average blocks of the page, so colour anywhere tints it. See `ways` for the two ways."""
-    way = chooser.choose()
-    started = time.perf_counter()
-    if way == "render":
-        images = _render_thumbnail_first(view, thumb_size, normal_size)
-    else:
-        images = _scale_normal_down(view, thumb_size, normal_size)
-    chooser.record(way, time.perf_counter() - started)
-    return images
+def _preview_then_draw(
+    view: PageView, preview_size: PixelSize, normal_size: PixelSize
+) -> Image.Image:
+    """The normal image, drawn straight in grayscale when a thumbnail-sized drawing of the page
+    has no colour (whose pixels average blocks of the page, so colour anywhere tints it)."""
+    if is_grayscale(view.render(preview_size)):
+        return view.render(normal_size, grayscale=True)
+    return view.render(normal_size)
 
 
-def _render_thumbnail_first(
-    view: PageView, thumb_size: PixelSize, normal_size: PixelSize
-) -> tuple[Image.Image, Image.Image]:
-    thumb = view.render(thumb_size)
-    if is_grayscale(thumb):
-        return _gray(thumb), view.render(normal_size, grayscale=True)
-    return thumb, view.render(normal_size)
+def _thumbnail(image: Image.Image, size: PixelSize) -> Image.Image:
+    """`image` shrunk to `size`, grayscale when it has no colour (a page drawn in colour may
+    have none)."""
+    thumb = scaled(image, size)
+    return _gray(thumb) if is_grayscale(thumb) else thumb
 
 
-def _scale_normal_down(
-    view: PageView, thumb_size: PixelSize, normal_size: PixelSize
-) -> tuple[Image.Image, Image.Image]:
-    normal = view.render(normal_size)
-    thumb = scaled(normal, thumb_size)
-    if is_grayscale(thumb):
-        return _gray(thumb), _gray(normal)
-    return thumb, normal
+def _thumbnail_of_normal(
+    out_dir: Path, number: int, page_count: int, size: PixelSize, options: ConversionOptions
+) -> PageImage:
+    """The thumbnail shrunk from the normal image the first pass wrote. The JPEG decoder scales
+    by 1/2, 1/4 or 1/8 as it decodes (`draft`), so this costs a fraction of a full decode."""
+    with Image.open(out_dir / image_name(number, page_count, options.normal)) as normal:
+        normal.draft(normal.mode, (size.width, size.height))
+        normal.load()
+        thumb = _thumbnail(normal, size)
+    return _save(thumb, out_dir, number, page_count, options.thumb)
 
 
 def is_grayscale(image: Image.Image) -> bool:

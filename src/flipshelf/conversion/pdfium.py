@@ -93,21 +93,23 @@ class PdfSource:
 
     def load_page(self, index: int, drawn: bool = True) -> PdfPage:
         """Page `index`; `drawn=False` for a page only read (text, links), which skips the form
-        layer: only drawing needs it, and it costs up to 18 ms on a page with form fields."""
+        layer: only drawing needs it, and it costs about 3 ms on a page with form fields."""
         page = pdfium_c.FPDF_LoadPage(self._pdf.raw, index)
         if not page:
             raise errors.UnsupportedDocument(errors.CORRUPT_PDF)
         return PdfPage(self, page, self._form_layer(page) if drawn else None)
 
     def _form_layer(self, page: Any) -> Any:
-        """The form environment attached to `page` if the page has form fields, else None.
+        """The form environment attached to `page` if it has form fields that draw anything,
+        else None.
 
         Only the form layer draws form fields, but attaching it costs a page view with an object
-        for every annotation: on a manual with dozens of links a page, more than a third of the
-        page's load time. Pages without fields look the same without it.
+        for every annotation, and an appearance made for every field that has none: on a manual
+        with dozens of links a page, more than a third of the page's load time. Pages without
+        fields, or whose fields draw nothing, look the same without it.
         """
         formenv = self._pdf.formenv
-        if not formenv or not _has_form_fields(page):
+        if not formenv or not _has_drawn_fields(page, formenv.raw):
             return None
         pdfium_c.FORM_OnAfterLoadPage(page, formenv.raw)
         return formenv.raw
@@ -333,15 +335,51 @@ def _open_or_none(path: Path) -> Any:
         return None
 
 
-def _has_form_fields(page: Any) -> bool:
-    for index in range(int(pdfium_c.FPDFPage_GetAnnotCount(page))):
+def _has_drawn_fields(page: Any, formenv: Any) -> bool:
+    """Whether `page` has a form field the form layer would draw anything for. Fields never seen
+    on screen are removed from the loaded page first (in memory: the file is never written):
+    the form layer would make an appearance for each all the same, which cost pgfplots' manual
+    half of the 2.6 ms it took to attach the layer to each of its pages with fields (a push
+    button and hidden text fields for every interactive plot)."""
+    drawn = False
+    for index in reversed(range(int(pdfium_c.FPDFPage_GetAnnotCount(page)))):
         annotation = pdfium_c.FPDFPage_GetAnnot(page, index)
+        if not annotation:
+            continue
         try:
-            if pdfium_c.FPDFAnnot_GetSubtype(annotation) == pdfium_c.FPDF_ANNOT_WIDGET:
-                return True
+            if pdfium_c.FPDFAnnot_GetSubtype(annotation) != pdfium_c.FPDF_ANNOT_WIDGET:
+                continue
+            unseen = int(pdfium_c.FPDFAnnot_GetFlags(annotation)) & _UNSEEN
+            drawn = drawn or (not unseen and _field_draws(annotation, formenv))
         finally:
             pdfium_c.FPDFPage_CloseAnnot(annotation)
-    return False
+        if unseen:
+            pdfium_c.FPDFPage_RemoveAnnot(page, index)
+    return drawn
+
+
+# A widget with either flag is never drawn on screen.
+_UNSEEN = pdfium_c.FPDF_ANNOT_FLAG_HIDDEN | pdfium_c.FPDF_ANNOT_FLAG_NOVIEW
+# Fields whose appearance, when the widget has none, PDFium makes from the widget's appearance
+# characteristics (/MK: colours, captions, icons), its border style (/BS) and, for text, the
+# field's value alone.
+_APPEARANCE_MADE_FROM_MK = frozenset(
+    {pdfium_c.FPDF_FORMFIELD_PUSHBUTTON, pdfium_c.FPDF_FORMFIELD_TEXTFIELD}
+)
+
+
+def _field_draws(widget: Any, formenv: Any) -> bool:
+    """False only for a widget that certainly draws nothing: a push button or text field with
+    no appearance stream, no /MK, no /BS and no value. PDFium's API cannot look inside /MK or
+    /BS, so a widget with either counts as drawn, as does any other field (check boxes,
+    choices, signatures), whatever it holds."""
+    kind = int(pdfium_c.FPDFAnnot_GetFormFieldType(formenv, widget))
+    if kind not in _APPEARANCE_MADE_FROM_MK:
+        return True
+    if any(pdfium_c.FPDFAnnot_HasKey(widget, key) for key in (b"AP", b"MK", b"BS")):
+        return True
+    # The value's length in bytes with its UTF-16 terminator: 2 when empty.
+    return int(pdfium_c.FPDFAnnot_GetFormFieldValue(formenv, widget, None, 0)) > 2
 
 
 _PASSWORD_ERRORS = frozenset({pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY})

@@ -1,15 +1,16 @@
-"""Two ways to make a page's thumbnail and normal image; each worker learns which is cheaper.
+"""Two ways to draw a page's normal image; each worker learns which is cheaper.
 
-- "render": draw the thumbnail first, look at it for colour, then draw the normal image straight
-  in grayscale or in colour. A text page draws at 200 px in a fraction of a millisecond, and a
-  grayscale render is cheaper than a colour one plus a conversion.
-- "scale": draw the normal image in colour and shrink it into the thumbnail. A map or a photo
-  costs PDFium nearly as much at 200 px as at 1,100 px, so shrinking is cheaper there.
+- "preview": draw the page at thumbnail size first and look at it for colour, then draw the normal
+  image straight in grayscale (whose JPEG encodes in two thirds of the time) or in colour. A text
+  page draws at 200 px in a fraction of a millisecond, so this wins on text.
+- "colour": draw the normal image in colour at once. A map or a photo costs PDFium nearly as much
+  at 200 px as at 1,100 px (its images are decoded again), so the preview costs more than it saves.
 
 Which wins depends on the document, and pages of one document tend to be alike, so rather than
-guess from the document each worker measures: it keeps an average of what each way cost on recent
-pages, uses the cheaper one, and tries the other one every `probe_every` pages in case the
-document changed (a manual's text chapters, then its plots). Pure bookkeeping: the caller times.
+guess from the document each worker measures (drawing and encoding): it keeps an average of what
+each way cost on recent pages, uses the cheaper one, and tries the other one every `probe_every`
+pages in case the document changed (a manual's text chapters, then its plots). Pure bookkeeping:
+the caller times.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Way = Literal["render", "scale"]
-WAYS: tuple[Way, ...] = ("render", "scale")
+Way = Literal["preview", "colour"]
+WAYS: tuple[Way, ...] = ("preview", "colour")
 
 
 @dataclass
@@ -51,4 +52,4 @@ class WayChooser:
 
 
 def _other(way: Way) -> Way:
-    return "scale" if way == "render" else "render"
+    return "colour" if way == "preview" else "preview"

@@ -110,7 +110,7 @@ class _Handler:
             return PageDrawn(convert_page(source, index, self._out_dir(), options, self._ways))
         if isinstance(command, ReadText):
             index = _page_index(command.index, source)
-            return PageDrawn(read_page_text(source, index, self._out_dir()))
+            return PageDrawn(read_page_text(source, index, self._out_dir(), options))
         if isinstance(command, DrawZoom):
             index = _page_index(command.index, source)
             return ZoomDrawn(index, zoom_page(source, index, self._out_dir(), options))

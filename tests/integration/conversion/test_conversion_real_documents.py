@@ -85,7 +85,7 @@ def test_one_unreadable_page_is_marked_failed_and_the_others_are_converted(
         assert page.failed is None and (tmp_path / page.images["normal"].file).is_file()
         assert f"Page {page.number}" in (tmp_path / str(page.text)).read_text(encoding="utf-8")
     written = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
-    assert written["version"] == MANIFEST_VERSION == 3
+    assert written["version"] == MANIFEST_VERSION == 4
     assert written["pages"][1] == {
         "number": 2,
         "width": good.width,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import pytest
 
 from flipshelf.conversion.manifest import (
     MANIFEST_NAME,
+    MANIFEST_VERSION,
+    READABLE_VERSIONS,
     Link,
     Manifest,
     ManifestWriter,
@@ -17,6 +20,7 @@ from flipshelf.conversion.manifest import (
     read_manifest,
     write_manifest,
 )
+from flipshelf.player.assets import STATIC_DIR
 
 
 def _manifest() -> Manifest:
@@ -43,7 +47,7 @@ def _manifest() -> Manifest:
 
 def test_the_json_names_follow_the_documented_format() -> None:
     data = _manifest().to_json()
-    assert data["version"] == 3
+    assert data["version"] == 4
     assert (data["pageCount"], data["pagesReady"], data["textReady"]) == (2, 1, 1)
     assert data["complete"] is False
     first, second = data["pages"]
@@ -68,9 +72,18 @@ def test_a_manifest_survives_a_round_trip_through_a_file(tmp_path: Path) -> None
 
 
 def test_an_unknown_version_is_refused() -> None:
-    data = _manifest().to_json() | {"version": 4}
+    data = _manifest().to_json() | {"version": MANIFEST_VERSION + 1}
     with pytest.raises(ValueError):
         Manifest.from_json(json.loads(json.dumps(data)))
+
+
+def test_the_player_reads_the_versions_the_server_reads() -> None:
+    """The player refuses a manifest it cannot read: it must know every version written."""
+    script = (STATIC_DIR / "player" / "book.js").read_text(encoding="utf-8")
+    found = re.search(r"const READABLE_VERSIONS = \[([0-9, ]+)\];", script)
+    assert found is not None
+    assert {int(v) for v in found.group(1).split(",")} == READABLE_VERSIONS
+    assert MANIFEST_VERSION in READABLE_VERSIONS
 
 
 def test_a_failed_page_carries_its_reason_and_no_files_and_survives_a_round_trip() -> None:

@@ -27,10 +27,13 @@
     return node;
   }
 
-  /* Manifest versions this player reads: 2 adds pages that could not be drawn (`failed`); 3 adds
-   * `textReady` (a page's text and links come after its images). */
+  /* Manifest versions this player reads (conversion/manifest.py READABLE_VERSIONS): 2 adds pages
+   * that could not be drawn (`failed`); 3 adds `textReady` (a page's text and links come after its
+   * images); 4 brings a page's thumbnail, but the first page's, with its text. */
+  const READABLE_VERSIONS = [1, 2, 3, 4];
+
   function readsManifest(manifest) {
-    return manifest.version === 1 || manifest.version === 2 || manifest.version === 3;
+    return READABLE_VERSIONS.includes(manifest.version);
   }
 
   /* What stands in for a page the converter could not draw: the rest of the book reads on. */

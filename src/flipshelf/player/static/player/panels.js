@@ -190,7 +190,9 @@
     renderThumbs() {
       const book = this.player.book;
       if (!book || !book.manifest) return;
-      const key = book.hash + ":" + book.manifest.pagesReady;
+      // Thumbnails come with the text (manifest version 4): drawn again as either grows.
+      const manifest = book.manifest;
+      const key = book.hash + ":" + manifest.pagesReady + ":" + Flipshelf.textReady(manifest);
       if (this.thumbsFor !== key) {
         this.thumbsFor = key;
         this.thumbs.textContent = "";
