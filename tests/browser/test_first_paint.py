@@ -189,6 +189,11 @@ def test_the_plain_image_keeps_its_place_while_it_loads_and_with_scripts_blocked
         assert empty == loaded
         assert loaded["width"] > 300 and loaded["height"] > 400, loaded
         assert page.evaluate("document.documentElement.dataset.painted") is None
+        # Before the scripts start nothing but the page is laid out: no text, whose fonts would
+        # hold the first paint back; the controls come with the scripts.
+        assert page.evaluate("document.body.innerText.trim()") == ""
+        assert not page.locator("#fs-toolbar").is_visible()
+        assert not page.locator("#fs-title").is_visible()
         assert_clean(page)  # no Content-Security-Policy violation: the style's hash is allowed
     finally:
         page.context.close()

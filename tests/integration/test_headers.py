@@ -80,6 +80,7 @@ def test_every_route_answers_with_nosniff_and_its_own_types(
         f"/widget/{c}": (200, html, "no-cache", None),
         "/widget/zzzzzzzzzz": (404, html, "private, no-store", None),
         "/static/player/player.js": (200, "text/javascript; charset=utf-8", hour, None),
+        "/static/player/bundle.js": (200, "text/javascript; charset=utf-8", hour, None),
         "/static/player/player.css": (200, "text/css; charset=utf-8", hour, None),
         "package": (200, "application/zip", "private, no-store", zip_name),
         "/packages/1.zip?v=1&exp=1&sig=00": (403, text, "private, no-store", None),

@@ -123,6 +123,7 @@ def test_titles_reach_the_page_as_text_only(
 
 def test_the_player_files_are_served_with_nosniff(client: TestClient) -> None:
     for path in (
+        "/static/player/bundle.js",
         "/static/player/player.js",
         "/static/player/player.css",
         "/static/vendor/page-flip.browser.js",
@@ -154,13 +155,14 @@ def test_text_is_compressed_and_versioned_files_are_cached_for_good(
     plain = client.get(f"/f/{flipbook}/manifest.json", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.text == manifest
     page = client.get(f"/widget/{collection.hash}", headers=gzip)
-    script = re.search(r'src="\.\./static/(player/player\.js\?v=[0-9a-f]+)"', page.text)
+    script = re.search(r'src="\.\./static/(player/bundle\.js\?v=[0-9a-f]+)"', page.text)
     assert script is not None
     versioned = client.get(f"/static/{script.group(1)}", headers=gzip)
     assert versioned.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert versioned.headers["content-encoding"] == "gzip"
-    unversioned = client.get("/static/player/player.js")
+    unversioned = client.get("/static/player/bundle.js")
     assert "immutable" not in unversioned.headers["cache-control"]
+    assert client.head(f"/static/{script.group(1)}").status_code == 200
 
 
 def test_the_page_preloads_the_first_manifest_and_page_image(

@@ -101,7 +101,8 @@ def test_a_built_package_answers_complete_with_a_fresh_link_that_downloads_the_z
         # The page loads only files of the package, by relative paths: nothing from a server.
         page = package.read("index.html").decode()
         loaded = re.findall(r'(?:src|href)="([^"#][^"]*)"', page)
-        assert "player/player/player.js" in loaded and "data/2.js" in loaded
+        assert "player/player/bundle.js" in loaded and "data/2.js" in loaded
+        assert "player/player/player.js" not in names  # in the bundle, not twice
         assert set(loaded) <= set(names), set(loaded) - set(names)
 
 

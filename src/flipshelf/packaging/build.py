@@ -81,6 +81,10 @@ class OfflinePlayer(Protocol):
         """(path under player/, file on disk) for every static file the player page loads."""
         ...
 
+    def generated(self) -> Iterable[tuple[str, str]]:
+        """(path under player/, text) for the files made from them (the scripts as one)."""
+        ...
+
     def config(
         self,
         collection: Collection,
@@ -282,6 +286,8 @@ def write_package(
         writer.add_stored(background, collection.background_key)
     for name, source in player.assets():
         writer.add_file(f"player/{name}", source)
+    for name, text in player.generated():
+        writer.add_text(f"player/{name}", text)
     config = player.config(collection, books, logo, background)
     writer.add_text(
         "data/collection.js",

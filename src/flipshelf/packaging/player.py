@@ -13,7 +13,13 @@ from pathlib import Path
 
 from flipshelf.domain.collections import Collection
 from flipshelf.packaging.build import OfflineBook
-from flipshelf.player.assets import STATIC_DIR, static_files
+from flipshelf.player.assets import (
+    BUNDLE,
+    PLAYER_SCRIPTS,
+    STATIC_DIR,
+    script_bundle,
+    static_files,
+)
 from flipshelf.player.config import OfflineFiles, Opening, PlayerConfig, player_config
 from flipshelf.player.page import AssetPaths, render_player
 
@@ -28,7 +34,13 @@ class WidgetPlayer:
         self._static = static_dir
 
     def assets(self) -> Iterator[tuple[str, Path]]:
-        return static_files(self._static)
+        """Every static file but the scripts the bundle holds (`generated`)."""
+        for name, path in static_files(self._static):
+            if name not in PLAYER_SCRIPTS:
+                yield name, path
+
+    def generated(self) -> Iterator[tuple[str, str]]:
+        yield BUNDLE, script_bundle(self._static)
 
     def config(
         self,

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from flipshelf.domain.collections import Collection
 from flipshelf.domain.public_page import CollectionView, PageVisibility
-from flipshelf.player.assets import TEMPLATES_DIR
+from flipshelf.player.assets import BUNDLE, TEMPLATES_DIR
 from flipshelf.player.config import PlayerConfig
 from flipshelf.player.escaping import html_json
 from flipshelf.player.first_page import FirstPage
@@ -55,6 +55,7 @@ def render_player(
         background=config.background,
         static=assets.static,
         version=assets.version,
+        bundle=BUNDLE,
         data_scripts=data_scripts,
         preloads=preloads,
         first=first,

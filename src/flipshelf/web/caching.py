@@ -20,7 +20,7 @@ class VersionedStatic(StaticFiles):
 
     def __init__(self, *, directory: str | os.PathLike[str], version: str) -> None:
         super().__init__(directory=directory)
-        self._version = f"v={version}"
+        self._version = version
 
     def file_response(
         self,
@@ -30,7 +30,15 @@ class VersionedStatic(StaticFiles):
         status_code: int = 200,
     ) -> Response:
         response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        versioned = self._version in scope.get("query_string", b"").decode("latin-1")
-        response.headers["Cache-Control"] = IMMUTABLE if versioned else "public, max-age=3600"
+        response.headers.update(static_headers(scope, self._version))
         return response
+
+
+def static_headers(scope: Scope, version: str) -> dict[str, str]:
+    """`nosniff`, and a cache lifetime: for good when the URL asks for `version` (`?v=...`),
+    an hour otherwise."""
+    versioned = f"v={version}" in scope.get("query_string", b"").decode("latin-1")
+    return {
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": IMMUTABLE if versioned else "public, max-age=3600",
+    }

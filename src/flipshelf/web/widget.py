@@ -22,16 +22,18 @@ from flipshelf.domain.access import Access
 from flipshelf.domain.collections import Collection, CollectionStatus
 from flipshelf.domain.hashes import is_collection_hash
 from flipshelf.player.assets import (
+    BUNDLE,
     EMPTY_STYLE_HASH,
     PAGE_FLIP_STYLE_HASH,
     STATIC_DIR,
     asset_version,
+    script_bundle,
 )
 from flipshelf.player.config import FILES_URL, Opening, PlayerConfig, player_config
 from flipshelf.player.page import AssetPaths, render_message, render_player
 from flipshelf.services import reading
 from flipshelf.services.ports import FileStore, Ports
-from flipshelf.web.caching import VersionedStatic
+from flipshelf.web.caching import VersionedStatic, static_headers
 from flipshelf.web.links import reader_link
 from flipshelf.web.opening_page import Geometries, first_page, opening_book, opening_image
 
@@ -181,10 +183,18 @@ class Widget:
         return HTMLResponse(html, headers=security_headers(private, self.policy(styles)))
 
 
+async def _script_bundle(request: Request) -> Response:
+    """The player's scripts as the one file pages load (player/assets.py), cached as the static
+    files are."""
+    headers = static_headers(request.scope, asset_version())
+    return Response(script_bundle(), media_type="text/javascript", headers=headers)
+
+
 def widget_routes(ports: Ports) -> list[BaseRoute]:
     widget = Widget(ports)
     return [
         Route("/widget/{collection}", widget.page, methods=["GET", "HEAD"]),
+        Route(f"{STATIC_MOUNT}/{BUNDLE}", _script_bundle, methods=["GET", "HEAD"]),
         Mount(
             STATIC_MOUNT,
             app=VersionedStatic(directory=STATIC_DIR, version=asset_version()),

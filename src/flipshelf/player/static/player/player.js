@@ -621,6 +621,7 @@
   }
 
   function boot() {
+    document.body.classList.add("fs-started"); // the controls show (player.css)
     let config;
     try {
       config = readConfig();
