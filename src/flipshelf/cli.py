@@ -78,6 +78,7 @@ def serve(
     from flipshelf.db.workers import SqlWorkers
     from flipshelf.jobs.supervisor import Supervisor
     from flipshelf.jobs.zygote import forked_or_exec
+    from flipshelf.runtime import build_runtime
     from flipshelf.workers import worker_zygote, zygote_checkers
 
     if host:
@@ -88,13 +89,15 @@ def serve(
     busy = port_problem(settings.host, settings.port)
     if busy:
         raise fail(busy)
+    # Migrated by a child process while this one runs one thread: the server never loads alembic.
+    settings = prepared(settings, create=True, apart=True)
     # Forked now, while this process runs one thread and holds no connection: the workers it
     # forks share the code imported so far with this process (jobs/zygote.py). None for an
     # API-only process (FLIPSHELF_WORKERS=0, scaled out): it would be 35 MB doing nothing.
     zygote = worker_zygote(settings) if settings.workers else None
     if zygote:
         start_checkers_with(zygote_checkers(zygote), warm_up=False)  # the API's, made here
-    current = runtime(settings, create=True)
+    current = build_runtime(settings)
     wrong_key = server_key_problem(current)
     if wrong_key:
         raise fail(

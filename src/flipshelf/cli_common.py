@@ -39,12 +39,16 @@ def runtime(settings: Settings | None = None, *, create: bool = False) -> Runtim
     return build_runtime(prepared(settings or settings_or_exit(), create=create))
 
 
-def prepared(settings: Settings, *, create: bool) -> Settings:
+def prepared(settings: Settings, *, create: bool, apart: bool = False) -> Settings:
     """Logging set up, the data directory checked and the database migrated. Only `serve`,
     `worker` and `migrate` may start a new installation: any other command pointed at a missing
     data directory would quietly make a second one (with its own server key) beside the
-    running one, and the keys it printed would answer 41 there."""
-    from flipshelf.db.migrate import upgrade
+    running one, and the keys it printed would answer 41 there.
+
+    `apart`: migrate in a child process, so this one never loads alembic (`serve`, while it
+    runs one thread: db/migrate.py `upgrade_apart`); a migration that fails is one line, exit 2.
+    """
+    from flipshelf.db.migrate import MigrationFailed, upgrade, upgrade_apart
     from flipshelf.logging import configure
 
     configure(settings.log_format, settings.log_level)
@@ -56,7 +60,14 @@ def prepared(settings: Settings, *, create: bool) -> Settings:
                 "a .env file), or start `flipshelf serve` there first."
             )
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    if not apart:
+        upgrade(url)
+        return settings
+    try:
+        upgrade_apart(url)
+    except MigrationFailed as failed:
+        raise fail(f"the database could not be migrated: {failed}") from None
     return settings
 
 

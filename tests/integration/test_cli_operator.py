@@ -111,6 +111,27 @@ def test_a_wrong_server_key_refuses_to_start(tmp_path: Path) -> None:
     assert TRACEBACK not in done.stdout + done.stderr
 
 
+def test_a_database_that_cannot_be_migrated_refuses_to_start_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """`serve` migrates in a child process (it never loads alembic itself): the child's error
+    comes back as one line, before anything listens."""
+    done = run(
+        "serve",
+        cwd=tmp_path,
+        data_dir=str(tmp_path / "d"),
+        database_url="sqlite:////nonexistent-dir/sub/flipshelf.db",
+        port=str(free_port()),
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "the database could not be migrated" in lines[0], lines
+    assert "unable to open database file" in lines[0], lines
+    assert not LISTENING.search(done.stdout)
+    assert TRACEBACK not in done.stdout + done.stderr
+
+
 def test_the_first_account_is_made_only_on_an_empty_database(tmp_path: Path) -> None:
     data = tmp_path / "d"
     with serving(data) as server:

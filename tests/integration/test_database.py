@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from flipshelf.db.database import Database, make_engine
-from flipshelf.db.migrate import downgrade, upgrade
+from flipshelf.db.migrate import downgrade, pending, upgrade
 from flipshelf.db.schema import metadata
 from flipshelf.domain.quota import month_key
 from flipshelf.runtime import Runtime
@@ -189,3 +191,41 @@ def test_a_wrong_server_key_is_an_operator_error_not_a_41(runtime: Runtime) -> N
     wrong = SecretBox(base64.b64decode(base64.b64encode(b"x" * 32)))
     with pytest.raises(RuntimeError, match="FLIPSHELF_SERVER_KEY"):
         credentials(runtime.ports, wrong, tenant.pair.api_key)
+
+
+def test_migrating_apart_leaves_this_process_without_alembic(tmp_path: Path) -> None:
+    """What `serve` does before it forks its zygote: the schema is made by a forked child, and
+    the process that goes on to serve never loads alembic or the migration scripts."""
+    url = f"sqlite:///{tmp_path / 'apart.db'}"
+    script = (
+        "import sys\n"
+        "from flipshelf.db.migrate import upgrade_apart\n"
+        f"upgrade_apart({url!r})\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'alembic')\n"
+        "print(loaded)\n"
+    )
+    assert _python(script).strip() == "[]"
+    assert pending(url) == []  # the child brought it to the current schema
+
+
+def test_a_migration_that_fails_apart_names_the_error() -> None:
+    script = (
+        "from flipshelf.db.migrate import MigrationFailed, upgrade_apart\n"
+        "try:\n"
+        "    upgrade_apart('sqlite:////nonexistent-dir/sub/apart.db')\n"
+        "except MigrationFailed as failed:\n"
+        "    print(failed)\n"
+    )
+    done = _python(script)
+    assert "OperationalError" in done and "unable to open database file" in done, done
+    assert "\n" not in done.strip()  # one line: what `serve` prints
+
+
+def _python(script: str) -> str:
+    """`script` run by a fresh interpreter (a fork of the test process would copy its threads'
+    locks): its standard output."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
