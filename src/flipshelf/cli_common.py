@@ -46,7 +46,7 @@ def prepared(settings: Settings, *, create: bool, apart: bool = False) -> Settin
     running one, and the keys it printed would answer 41 there.
 
     `apart`: migrate in a child process, so this one never loads alembic (`serve`, while it
-    runs one thread: db/migrate.py `upgrade_apart`); a migration that fails is one line, exit 2.
+    runs one thread: db/migrate.py `upgrade_apart`); a migration that fails is one line, exit 1.
     """
     from flipshelf.db.migrate import MigrationFailed, upgrade, upgrade_apart
     from flipshelf.logging import configure

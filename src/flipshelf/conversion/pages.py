@@ -88,13 +88,13 @@ def convert_page(
     width, height = source.page_size(index)
     number = index + 1
     chooser = chooser or WayChooser()
+    normal_size = _fit(source, width, height, options.normal, options)
+    thumb_size = _fit(source, width, height, options.thumb, options)
     view = source.load_page(index)
     try:
-        normal_size = _fit(source, width, height, options.normal, options)
         way = chooser.choose()
         started = time.perf_counter()
         if way == "preview":
-            thumb_size = _fit(source, width, height, options.thumb, options)
             normal = _preview_then_draw(view, thumb_size, normal_size)
         else:
             normal = view.render(normal_size)
@@ -103,7 +103,6 @@ def convert_page(
     finally:
         view.close()
     if thumbnail_with_images(index):
-        thumb_size = _fit(source, width, height, options.thumb, options)
         thumb = _thumbnail(normal, thumb_size)
         images["thumb"] = _save(thumb, out_dir, number, source.page_count, options.thumb)
     return Page(number, width, height, images=images)
